@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest'
+import { settleCost, stepBudgetDecision } from '../../src/workflow/budget.ts'
+
+describe('budget rules', () => {
+  it('lets any step start when there is no total budget', () => {
+    expect(stepBudgetDecision({ spent: 100 })).toEqual({ ok: true, grant: undefined })
+    expect(stepBudgetDecision({ spent: 100, stepBudget: 3 })).toEqual({ ok: true, grant: 3 })
+  })
+
+  it('grants the smaller of the step budget and what is left', () => {
+    expect(stepBudgetDecision({ totalBudget: 10, spent: 4, stepBudget: 2 })).toEqual({ ok: true, grant: 2 })
+    expect(stepBudgetDecision({ totalBudget: 10, spent: 4 })).toEqual({ ok: true, grant: 6 })
+  })
+
+  it('refuses a step whose budget is above what is left', () => {
+    expect(stepBudgetDecision({ totalBudget: 10, spent: 8, stepBudget: 5 })).toMatchObject({ ok: false, error: { code: 'BUDGET_EXCEEDED' } })
+  })
+
+  it('refuses every step once the total budget is exhausted', () => {
+    expect(stepBudgetDecision({ totalBudget: 10, spent: 10, stepBudget: 0 })).toMatchObject({ ok: false, error: { code: 'BUDGET_EXCEEDED' } })
+    expect(stepBudgetDecision({ totalBudget: 0, spent: 0 })).toMatchObject({ ok: false })
+  })
+
+  it('charges the reported cost within the grant', () => {
+    expect(settleCost(5, 3)).toEqual({ charged: 3 })
+    expect(settleCost(undefined, 1e9)).toEqual({ charged: 1e9 })
+    expect(settleCost(5, -1)).toEqual({ charged: 0 })
+  })
+
+  it('fails a cost above the grant with BUDGET_EXCEEDED and charges the grant', () => {
+    expect(settleCost(5, 7)).toMatchObject({ charged: 5, error: { code: 'BUDGET_EXCEEDED', details: { cost: 7, budget: 5 } } })
+  })
+})
