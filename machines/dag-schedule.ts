@@ -1,0 +1,430 @@
+/**
+ * The scheduler of a dag-run: pure functions over the run's plain-data
+ * context that decide which nodes start, what a finished attempt changes,
+ * and how a run is wound down. They return effects (start/stop a step,
+ * arm/disarm a timer) that the machine turns into XState actions.
+ *
+ * Cost per event is O(1) plus the node's own edges: each node keeps a
+ * counter of unmet dependencies, ready nodes wait in a binary min-heap of
+ * spec indices (so ties start in spec order), and only the records that
+ * change are replaced. The functions update the context object they are
+ * given, including its arrays, in place; the machine hands them a fresh
+ * shallow copy of its context on every event.
+ */
+import type { WireError } from '../src/errors.ts'
+import type { StepRequest } from '../src/workflow/step-executor.ts'
+import type { DagFailurePolicy, DagNodeStatus, DagResult, DagRunStatus, DagSpec } from '../src/dags/dag-types.ts'
+import type { DagGraph } from './dag-graph.ts'
+import { getPath, tryApplyInputMapping, type PathLookup } from '../src/workflow/input-mapping.ts'
+import { backoffDelay, isRetryable, resolveRetryPolicy } from '../src/workflow/retry-policy.ts'
+import { settleCost, stepBudgetDecision } from '../src/workflow/budget.ts'
+
+/** Where a node is: waiting for dependencies, queued, running, waiting to retry, or one of the terminal statuses. */
+export type DagNodePhase = 'pending' | 'ready' | 'running' | 'backoff' | DagNodeStatus
+
+/** One node's state (plain data; records are replaced, never mutated). */
+export interface DagNodeState {
+  phase: DagNodePhase
+  attempts: number
+  cost: number
+  /** Budget granted to the attempt now running. */
+  grant?: number
+  agentId?: string
+  output?: unknown
+  error?: WireError
+  /** Agents that failed earlier attempts. */
+  avoidAgents?: string[]
+  /** When the first attempt started and the last one ended (epoch ms, from the executeStep actor's clock). */
+  startedAt?: number
+  finishedAt?: number
+}
+
+/** What ended an attempt: the agent's answer ... */
+export interface DagAttemptSuccess { agentId: string, output: unknown, cost: number, startedAt?: number, finishedAt?: number }
+/** ... or a failure. */
+export interface DagAttemptFailure { error: WireError, agentId?: string, startedAt?: number, finishedAt?: number }
+
+/** The dag-run machine's context. */
+export interface DagRunContext {
+  runId: string
+  spec: DagSpec
+  graph: DagGraph | null
+  /** Unmet dependencies per node. */
+  waiting: number[]
+  /** Binary min-heap of indices of nodes ready to start. */
+  ready: number[]
+  nodes: DagNodeState[]
+  running: number
+  maxParallelismObserved: number
+  /** Cost charged so far. */
+  charged: number
+  /** Budget granted to running attempts. */
+  reserved: number
+  /** Nodes in a terminal status. */
+  settled: number
+  failedCount: number
+  /** Index of the first node that failed, -1 when none. */
+  firstFailure: number
+  /** Fail-fast tripped: the run must wind down. */
+  halted: boolean
+  status: 'validating' | 'running' | DagRunStatus
+  error: WireError | null
+}
+
+/** What the machine must do after a scheduling decision. */
+export type DagEffect =
+  | { type: 'start', childId: string, request: StepRequest, timer?: { id: string, delay: number, index: number, attempt: number } }
+  | { type: 'stop', childId: string }
+  | { type: 'retryLater', timerId: string, delay: number, index: number }
+  | { type: 'cancelTimer', timerId: string }
+
+/** The id of the child running attempt `attempt` of node `index`. */
+export function stepChildId (index: number, attempt: number): string {
+  return `step-${index}-${attempt}`
+}
+
+/** The node index and attempt a child id names, or undefined for other children. */
+export function parseStepChildId (childId: string): { index: number, attempt: number } | undefined {
+  const match = /^step-(\d+)-(\d+)$/.exec(childId)
+  if (match === null) return undefined
+  return { index: Number(match[1]), attempt: Number(match[2]) }
+}
+
+const timeoutTimer = (index: number): string => `timeout-${index}`
+const retryTimer = (index: number): string => `retry-${index}`
+
+const PENDING: DagNodeState = Object.freeze({ phase: 'pending', attempts: 0, cost: 0 }) as DagNodeState
+const READY: DagNodeState = Object.freeze({ phase: 'ready', attempts: 0, cost: 0 }) as DagNodeState
+
+/** The context of a run that has not been validated yet. */
+export function initialDagContext (runId: string, spec: DagSpec): DagRunContext {
+  return {
+    runId,
+    spec,
+    graph: null,
+    waiting: [],
+    ready: [],
+    nodes: [],
+    running: 0,
+    maxParallelismObserved: 0,
+    charged: 0,
+    reserved: 0,
+    settled: 0,
+    failedCount: 0,
+    firstFailure: -1,
+    halted: false,
+    status: 'validating',
+    error: null
+  }
+}
+
+/** Set up counters and the ready queue of a validated graph. */
+export function prepareRun (ctx: DagRunContext, graph: DagGraph): void {
+  const n = graph.ids.length
+  ctx.graph = graph
+  ctx.status = 'running'
+  ctx.waiting = graph.indegree.slice()
+  ctx.nodes = new Array<DagNodeState>(n)
+  ctx.ready = []
+  for (let i = 0; i < n; i++) {
+    if (graph.indegree[i] === 0) {
+      ctx.nodes[i] = READY
+      ctx.ready.push(i) // ascending pushes keep the heap property
+    } else {
+      ctx.nodes[i] = PENDING
+    }
+  }
+}
+
+/** Start ready nodes while slots, budget and the failure policy allow. */
+export function dispatch (ctx: DagRunContext, fx: DagEffect[]): void {
+  const limit = ctx.spec.maxParallelism !== undefined && ctx.spec.maxParallelism > 0 ? ctx.spec.maxParallelism : Infinity
+  while (!ctx.halted && ctx.running < limit && ctx.ready.length > 0) {
+    const index = ctx.ready[0] as number
+    const spec = ctx.spec.nodes[index]
+    if (spec === undefined) break
+    const budget = stepBudgetDecision({ totalBudget: ctx.spec.totalBudget, spent: ctx.charged + ctx.reserved, stepBudget: spec.budget })
+    if (!budget.ok && ctx.running > 0) break // running nodes may free budget: wait for them
+    heapPop(ctx.ready)
+    if (!budget.ok) {
+      failNode(ctx, index, budget.error)
+      continue
+    }
+    const mapped = tryApplyInputMapping(spec.input, spec.inputMapping, path => resolveDependencyPath(ctx, index, path))
+    if (!mapped.ok) {
+      failNode(ctx, index, mapped.error)
+      continue
+    }
+    const node = ctx.nodes[index] as DagNodeState
+    const attempt = node.attempts + 1
+    const request: StepRequest = { runId: ctx.runId, stepId: spec.id, attempt, taskType: spec.taskType, input: mapped.input }
+    if (spec.agentId !== undefined) request.agentId = spec.agentId
+    if (spec.capabilities !== undefined) request.capabilities = spec.capabilities
+    if (spec.strategy !== undefined) request.strategy = spec.strategy
+    if (spec.timeout !== undefined) request.timeoutMs = spec.timeout
+    if (budget.grant !== undefined) request.budget = budget.grant
+    if (node.avoidAgents !== undefined) request.avoidAgents = node.avoidAgents
+    const next: DagNodeState = { ...node, phase: 'running', attempts: attempt }
+    if (budget.grant !== undefined) {
+      next.grant = budget.grant
+      ctx.reserved += budget.grant
+    }
+    ctx.nodes[index] = next
+    ctx.running++
+    if (ctx.running > ctx.maxParallelismObserved) ctx.maxParallelismObserved = ctx.running
+    fx.push(spec.timeout === undefined
+      ? { type: 'start', childId: stepChildId(index, attempt), request }
+      : { type: 'start', childId: stepChildId(index, attempt), request, timer: { id: timeoutTimer(index), delay: spec.timeout, index, attempt } })
+  }
+}
+
+/** Attempt `attempt` of node `index` answered. Stale answers (of a stopped attempt) are ignored. */
+export function stepSucceeded (ctx: DagRunContext, index: number, attempt: number, outcome: DagAttemptSuccess, fx: DagEffect[]): void {
+  const node = endAttempt(ctx, index, attempt, outcome, fx)
+  if (node === undefined) return
+  const settlement = settleCost(node.grant, outcome.cost)
+  ctx.charged += settlement.charged
+  const cost = node.cost + settlement.charged
+  if (settlement.error !== undefined) {
+    ctx.nodes[index] = withoutGrant({ ...node, cost, agentId: outcome.agentId })
+    failNode(ctx, index, settlement.error)
+    dispatch(ctx, fx)
+    return
+  }
+  const done: DagNodeState = { ...withoutGrant(node), phase: 'succeeded', cost, agentId: outcome.agentId, output: outcome.output }
+  delete done.error
+  delete done.avoidAgents
+  ctx.nodes[index] = done
+  ctx.settled++
+  const graph = ctx.graph as DagGraph
+  const end = graph.dependentsStart[index + 1] as number
+  for (let e = graph.dependentsStart[index] as number; e < end; e++) {
+    const d = graph.dependents[e] as number
+    ctx.waiting[d]--
+    if (ctx.waiting[d] === 0 && ctx.nodes[d]?.phase === 'pending') {
+      ctx.nodes[d] = { ...(ctx.nodes[d] as DagNodeState), phase: 'ready' }
+      heapPush(ctx.ready, d)
+    }
+  }
+  dispatch(ctx, fx)
+}
+
+/** Attempt `attempt` of node `index` failed: retry it later, or fail the node. Stale failures are ignored. */
+export function stepFailed (ctx: DagRunContext, index: number, attempt: number, failure: DagAttemptFailure, fx: DagEffect[]): void {
+  const node = endAttempt(ctx, index, attempt, failure, fx)
+  if (node === undefined) return
+  const { error, agentId } = failure
+  const avoidAgents = agentId === undefined || node.avoidAgents?.includes(agentId) === true
+    ? node.avoidAgents
+    : [...(node.avoidAgents ?? []), agentId]
+  const base = withoutGrant(avoidAgents === undefined ? { ...node } : { ...node, avoidAgents })
+  if (agentId !== undefined) base.agentId = agentId
+  const spec = ctx.spec.nodes[index]
+  const policy = resolveRetryPolicy(spec?.retry, ctx.spec.retry)
+  if (!ctx.halted && isRetryable(error) && node.attempts < policy.maxAttempts) {
+    ctx.nodes[index] = { ...base, phase: 'backoff', error }
+    fx.push({ type: 'retryLater', timerId: retryTimer(index), delay: backoffDelay(policy, node.attempts), index })
+  } else {
+    ctx.nodes[index] = base
+    failNode(ctx, index, error)
+  }
+  dispatch(ctx, fx)
+}
+
+/** The backoff of node `index` is over: queue it again. */
+export function retryDue (ctx: DagRunContext, index: number, fx: DagEffect[]): void {
+  const node = ctx.nodes[index]
+  if (node?.phase !== 'backoff') return
+  ctx.nodes[index] = { ...node, phase: 'ready' }
+  heapPush(ctx.ready, index)
+  dispatch(ctx, fx)
+}
+
+/** Whether attempt `attempt` of node `index` is the one running now. */
+export function isRunningAttempt (ctx: DagRunContext, index: number, attempt: number): boolean {
+  const node = ctx.nodes[index]
+  return node !== undefined && node.phase === 'running' && node.attempts === attempt
+}
+
+/**
+ * Wind the run down: stop running attempts (they end `cancelled` with
+ * `nodeError`), cancel pending retries, and mark what never ran `skipped`.
+ * O(V), once per run.
+ */
+export function haltRun (ctx: DagRunContext, status: DagRunStatus, runError: WireError | null, nodeError: WireError, fx: DagEffect[]): void {
+  for (let i = 0; i < ctx.nodes.length; i++) {
+    const node = ctx.nodes[i] as DagNodeState
+    switch (node.phase) {
+      case 'running':
+        fx.push({ type: 'stop', childId: stepChildId(i, node.attempts) })
+        if (ctx.spec.nodes[i]?.timeout !== undefined) fx.push({ type: 'cancelTimer', timerId: timeoutTimer(i) })
+        ctx.nodes[i] = withoutGrant({ ...node, phase: 'cancelled', error: nodeError })
+        break
+      case 'backoff':
+        fx.push({ type: 'cancelTimer', timerId: retryTimer(i) })
+        ctx.nodes[i] = { ...node, phase: 'cancelled', error: nodeError }
+        break
+      case 'pending':
+      case 'ready':
+        ctx.nodes[i] = { ...node, phase: 'skipped' }
+        break
+      default:
+        break
+    }
+  }
+  ctx.running = 0
+  ctx.reserved = 0
+  ctx.ready = []
+  ctx.settled = ctx.nodes.length
+  ctx.status = status
+  ctx.error = runError
+}
+
+/** The run's error after node failures: the first failed node, and how many failed. */
+export function failureError (ctx: DagRunContext): WireError {
+  const index = ctx.firstFailure
+  const id = ctx.spec.nodes[index]?.id ?? String(index)
+  const cause = ctx.nodes[index]?.error
+  const message = ctx.failedCount > 1
+    ? `${ctx.failedCount} nodes failed; first "${id}": ${cause?.message ?? 'failed'}`
+    : `node "${id}" failed: ${cause?.message ?? 'failed'}`
+  const details: Record<string, unknown> = { nodeId: id, failedNodes: ctx.failedCount }
+  if (cause !== undefined) details.cause = cause
+  return { code: 'STEP_FAILED', message, details }
+}
+
+/** The failure policy in force. */
+export function failurePolicy (ctx: DagRunContext): DagFailurePolicy {
+  return ctx.spec.failurePolicy ?? 'fail-fast'
+}
+
+/** The run's result, built once at the end. O(V). */
+export function buildDagResult (ctx: DagRunContext): DagResult {
+  const nodes: DagResult['nodes'] = {}
+  const outputs: DagResult['outputs'] = {}
+  for (let i = 0; i < ctx.spec.nodes.length; i++) {
+    const id = (ctx.spec.nodes[i] as DagSpec['nodes'][number]).id
+    const node = ctx.nodes[i] ?? PENDING
+    const status: DagNodeStatus = isTerminal(node.phase) ? node.phase : 'skipped'
+    const entry: DagResult['nodes'][string] = { status, cost: node.cost, attempts: node.attempts }
+    if (node.agentId !== undefined) entry.agentId = node.agentId
+    if (node.startedAt !== undefined) entry.startedAt = node.startedAt
+    if (node.finishedAt !== undefined) entry.finishedAt = node.finishedAt
+    if (status === 'succeeded') entry.output = node.output
+    if (node.error !== undefined && status !== 'succeeded') entry.error = node.error
+    nodes[id] = entry
+    if (status === 'succeeded' && ctx.graph?.isSink[i] === true) outputs[id] = node.output
+  }
+  const result: DagResult = {
+    id: ctx.runId,
+    name: ctx.spec.name,
+    status: ctx.status === 'validating' || ctx.status === 'running' ? 'failed' : ctx.status,
+    nodes,
+    outputs,
+    totalCost: ctx.charged,
+    maxParallelismObserved: ctx.maxParallelismObserved
+  }
+  if (ctx.error !== null) result.error = ctx.error
+  return result
+}
+
+function isTerminal (phase: DagNodePhase): phase is DagNodeStatus {
+  return phase === 'succeeded' || phase === 'failed' || phase === 'skipped' || phase === 'cancelled'
+}
+
+/** Close the running attempt's books (times included); undefined when the attempt is not the one running. */
+function endAttempt (ctx: DagRunContext, index: number, attempt: number, times: { startedAt?: number, finishedAt?: number }, fx: DagEffect[]): DagNodeState | undefined {
+  if (!isRunningAttempt(ctx, index, attempt)) return undefined
+  const node = { ...(ctx.nodes[index] as DagNodeState) }
+  if (node.startedAt === undefined && times.startedAt !== undefined) node.startedAt = times.startedAt
+  if (times.finishedAt !== undefined) node.finishedAt = times.finishedAt
+  if (ctx.spec.nodes[index]?.timeout !== undefined) fx.push({ type: 'cancelTimer', timerId: timeoutTimer(index) })
+  ctx.running--
+  if (node.grant !== undefined) ctx.reserved -= node.grant
+  return node
+}
+
+/** Mark node `index` failed for good and apply the failure policy. */
+function failNode (ctx: DagRunContext, index: number, error: WireError): void {
+  ctx.nodes[index] = withoutGrant({ ...(ctx.nodes[index] as DagNodeState), phase: 'failed', error })
+  ctx.settled++
+  ctx.failedCount++
+  if (ctx.firstFailure < 0) ctx.firstFailure = index
+  if (failurePolicy(ctx) === 'fail-fast') {
+    ctx.halted = true
+    return
+  }
+  skipDependents(ctx, index)
+}
+
+/** Mark every node downstream of `index` that has not settled as skipped (each node once: O(V+E) per run). */
+function skipDependents (ctx: DagRunContext, index: number): void {
+  const graph = ctx.graph as DagGraph
+  const queue = [index]
+  while (queue.length > 0) {
+    const u = queue.pop() as number
+    const end = graph.dependentsStart[u + 1] as number
+    for (let e = graph.dependentsStart[u] as number; e < end; e++) {
+      const d = graph.dependents[e] as number
+      if (ctx.nodes[d]?.phase !== 'pending') continue
+      ctx.nodes[d] = { ...(ctx.nodes[d] as DagNodeState), phase: 'skipped' }
+      ctx.settled++
+      queue.push(d)
+    }
+  }
+}
+
+/** Resolve `"<dependency id>.<path>"` (or a dependency id alone) into that dependency's output. */
+function resolveDependencyPath (ctx: DagRunContext, index: number, path: string): PathLookup {
+  const graph = ctx.graph as DagGraph
+  let best = -1
+  let bestLength = -1
+  const end = graph.requiresStart[index + 1] as number
+  for (let e = graph.requiresStart[index] as number; e < end; e++) {
+    const d = graph.requires[e] as number
+    const id = graph.ids[d] as string
+    if ((path === id || path.startsWith(id + '.')) && id.length > bestLength) {
+      best = d
+      bestLength = id.length
+    }
+  }
+  if (best < 0) return { found: false }
+  return getPath(ctx.nodes[best]?.output, path.length === bestLength ? '' : path.slice(bestLength + 1))
+}
+
+function withoutGrant (node: DagNodeState): DagNodeState {
+  if (node.grant === undefined) return node
+  const { grant: _grant, ...rest } = node
+  return rest
+}
+
+function heapPush (heap: number[], value: number): void {
+  let i = heap.length
+  heap.push(value)
+  while (i > 0) {
+    const parent = (i - 1) >> 1
+    if ((heap[parent] as number) <= value) break
+    heap[i] = heap[parent] as number
+    i = parent
+  }
+  heap[i] = value
+}
+
+function heapPop (heap: number[]): number | undefined {
+  const top = heap[0]
+  const last = heap.pop()
+  if (heap.length === 0 || last === undefined) return top
+  let i = 0
+  const n = heap.length
+  for (;;) {
+    const left = 2 * i + 1
+    if (left >= n) break
+    const right = left + 1
+    const child = right < n && (heap[right] as number) < (heap[left] as number) ? right : left
+    if ((heap[child] as number) >= last) break
+    heap[i] = heap[child] as number
+    i = child
+  }
+  heap[i] = last
+  return top
+}
