@@ -303,7 +303,7 @@ export const agentMachine = base.createMachine({
       always: { guard: 'noneRunning', target: 'stopped' },
       after: { stopGrace: { guard: 'graceLimited', target: 'stopped', actions: graceElapsed } },
       on: {
-        'task.arrive': { actions: arriveWhenStopped },
+        'task.arrive': [{ guard: 'isDuplicate' }, { actions: arriveWhenStopped }],
         ...Object.fromEntries(TASK_OUTCOMES.map(type => [type, { actions: settle }])),
         'task.crashed': { actions: settle },
         'xstate.error.actor.logic': { actions: crashWhileStopping },
