@@ -4,17 +4,13 @@
  * Everything here is plain data, so a run's context can be persisted.
  */
 import type { WireError } from '../errors.ts'
+import type { RetryPolicy } from '../workflow/retry-policy.ts'
 
 /** What a run does when a node fails for good (after its retries). */
 export type DagFailurePolicy = 'fail-fast' | 'continue'
 
-/** Per-node retry settings; missing fields fall back to the DAG's `retry`, then to the defaults. */
-export interface DagRetrySpec {
-  maxAttempts?: number
-  backoffMs?: number
-  backoffMultiplier?: number
-  maxBackoffMs?: number
-}
+/** Retry settings (the chains' policy); a node's missing fields fall back to the DAG's `retry`, then to the defaults (one attempt). */
+export type DagRetrySpec = Partial<RetryPolicy>
 
 /** One node of a DAG: a task for an agent, run once all its dependencies succeeded. */
 export interface DagNodeSpec {
@@ -66,6 +62,7 @@ export interface DagSpec {
   /** The run id; generated when missing. */
   id?: string
   name: string
+  description?: string
   userId?: string
   nodes: DagNodeSpec[]
   /** Nodes running at once; 0 (the default) means unlimited. */

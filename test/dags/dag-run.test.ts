@@ -184,7 +184,7 @@ describe('dag-run machine', () => {
   })
 
   it('maps a whole dependency output and merges mapped values over static input', async () => {
-    const spec: DagSpec = { name: 'map', nodes: [{ id: 'a.b', taskType: 't' }, { id: 'c', taskType: 't', dependencies: ['a.b'], input: { keep: 1, x: 0 }, inputMapping: { 'a.b': 'x', 'a.b.v': 'v' } }] }
+    const spec: DagSpec = { name: 'map', nodes: [{ id: 'a', taskType: 't' }, { id: 'c', taskType: 't', dependencies: ['a'], input: { keep: 1, x: 0 }, inputMapping: { a: 'x', 'a.v': 'v' } }] }
     const { actor, clock, fake } = startDagRun(spec, () => ({ duration: 1, output: { v: 7 } }))
     await runToEnd(actor, clock)
     expect(fake.attempts[1]?.input).toEqual({ keep: 1, x: { v: 7 }, v: 7 })
@@ -223,8 +223,8 @@ describe('dag-run machine', () => {
     await flush()
     clock.increment(15)
     await flush()
-    const persisted = actor.getPersistedSnapshot() as { context: unknown }
-    expect(JSON.parse(JSON.stringify(persisted.context))).toEqual(persisted.context)
+    const persisted = actor.getPersistedSnapshot()
+    expect(JSON.parse(JSON.stringify(persisted))).toEqual(persisted)
     await runToEnd(actor, clock)
   })
 })
