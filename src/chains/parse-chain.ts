@@ -53,7 +53,7 @@ export function parseChain (spec: ChainSpec | string | Record<string, unknown>):
 function readChain (chain: SpecObject, issues: SpecIssueCollector): ChainPlan {
   const id = readId(chain, issues)
   const name = readString(chain, 'name', issues) ?? id
-  if (name === undefined) issues.add('name', 'is required (or give an id)')
+  if (!chain.has('id') && !chain.has('name')) issues.add('name', 'is required (or give an id)')
   const description = readString(chain, 'description', issues)
   const userId = readString(chain, 'userId', issues)
   const totalBudget = readBudget(chain, 'totalBudget', issues)
@@ -100,7 +100,7 @@ function readStep (step: SpecObject, index: number, chainRetry: Partial<RetryPol
   const givenId = readId(step, issues)
   const givenName = readString(step, 'name', issues)
   const id = givenId ?? givenName ?? `step-${index + 1}`
-  if (givenId === undefined && givenName === undefined) issues.add(step.pathOf('name'), 'is required (or give an id)')
+  if (!step.has('id') && !step.has('name')) issues.add(step.pathOf('name'), 'is required (or give an id)')
   if (givenId === undefined && givenName?.includes('.') === true) issues.add(step.pathOf('name'), 'must not contain "." when the step has no id')
   const agentId = readString(step, 'agentId', issues)
   const capabilities = readStringArray(step, 'capabilities', issues, { nonEmpty: true })
