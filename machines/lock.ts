@@ -72,8 +72,8 @@ export type LockLossReason = 'expired' | 'holder_stopped'
 
 export type LockEmitted =
   | { type: 'granted', ticket: string, token: string, holder: string, lockType: LockType, fencingToken: number, ttl: number, queued: boolean }
-  | { type: 'queued', ticket: string, position: number }
-  | { type: 'conflict', ticket: string }
+  | { type: 'queued', ticket: string, lockType: LockType, position: number }
+  | { type: 'conflict', ticket: string, lockType: LockType }
   | { type: 'released', ticket: string, token: string, lockType: LockType }
   | { type: 'renewed', ticket: string, token: string, holder: string, lockType: LockType, fencingToken: number, ttl: number }
   | { type: 'notHeld', ticket: string, token: string }
@@ -123,10 +123,10 @@ export const lockMachine = setup({
         enqueue.assign(next)
         for (const lease of granted) grant(enqueue, lease, false)
       } else if (!event.wait) {
-        enqueue.emit({ type: 'conflict', ticket: event.ticket })
+        enqueue.emit({ type: 'conflict', ticket: event.ticket, lockType: event.lockType })
       } else {
         enqueue.assign({ waiters: [...context.waiters, request] })
-        enqueue.emit({ type: 'queued', ticket: event.ticket, position: context.waiters.length })
+        enqueue.emit({ type: 'queued', ticket: event.ticket, lockType: event.lockType, position: context.waiters.length })
       }
     }),
     release: enqueueActions(({ context, event, enqueue }) => {

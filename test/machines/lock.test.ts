@@ -32,7 +32,7 @@ describe('lock machine', () => {
     acquire('b', 'shared')
     acquire('c', 'exclusive', 1000, false)
     expect(of('granted').map(g => g.holder)).toEqual(['a', 'b'])
-    expect(of('conflict')).toEqual([{ type: 'conflict', ticket: 't3' }])
+    expect(of('conflict')).toEqual([{ type: 'conflict', ticket: 't3', lockType: 'exclusive' }])
   })
 
   it('queues an exclusive waiter ahead of later shared requests (no starvation)', () => {

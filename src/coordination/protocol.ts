@@ -1,0 +1,180 @@
+/**
+ * The plain-data operations, results and notifications that cross between a
+ * coordination client and the authority (in process, or as COORDINATION
+ * payloads over the bus), and their validation: everything that arrives from
+ * the wire goes through `parseRequest` / `parseResult` / `parsePush` first.
+ *
+ * @example
+ * ```ts
+ * const request: CoordinationRequest = {
+ *   v: 1, caller: 'did:key:z6Mk#worker', requestId: '0f…',
+ *   op: { op: 'lock.acquire', resource: 'db', type: 'exclusive', ttl: 5000, wait: true }
+ * }
+ * const checked = parseRequest(request) // throws INVALID_ARGUMENT on anything malformed
+ * ```
+ */
+import { ZeroStateError, type WireError } from '../errors.ts'
+import type { BarrierRelease, LockGrant, LockLossReason, LockType, SharedState } from './types.ts'
+
+/** Protocol version carried by every request and push. */
+export const PROTOCOL_VERSION = 1
+/** The largest ttl / timeout in milliseconds (what a timer can hold). */
+export const MAX_DURATION_MS = 2_147_483_647
+const MAX_NAME_LENGTH = 1024
+
+export type CoordinationOp =
+  | { op: 'lock.acquire', resource: string, type: LockType, ttl: number, wait: boolean }
+  | { op: 'lock.release', token: string }
+  | { op: 'lock.renew', token: string, ttl: number }
+  | { op: 'state.get', key: string }
+  | { op: 'state.set', key: string, value: unknown, expectedVersion: number }
+  | { op: 'state.watch', key: string }
+  | { op: 'state.unwatch', key: string }
+  | { op: 'barrier.wait', name: string, parties: number, timeout?: number }
+  /** Withdraw the caller's earlier request `requestId` (a waiter), or undo its grant if it was already granted. */
+  | { op: 'cancel', requestId: string }
+
+/** The value each op resolves with. */
+export interface OpResults {
+  'lock.acquire': LockGrant
+  'lock.release': { released: true }
+  'lock.renew': LockGrant
+  'state.get': SharedState | null
+  'state.set': SharedState
+  /** `version`: the key's version when the watch started (0: absent); every later version is pushed. */
+  'state.watch': { watching: true, version: number }
+  'state.unwatch': { watching: false }
+  'barrier.wait': BarrierRelease
+  'cancel': { cancelled: boolean }
+}
+
+export type OpName = CoordinationOp['op']
+export type ResultOf<O extends CoordinationOp> = OpResults[O['op']]
+
+/** An op's outcome: failures are values (they cross the wire), not exceptions. */
+export type CoordinationResult<T = unknown> = { ok: true, value: T } | { ok: false, error: WireError }
+
+/** Pushed by the authority to a caller. */
+export type CoordinationNotification =
+  | { type: 'lockLost', resource: string, token: string, fencingToken: number, reason: LockLossReason }
+  | { type: 'state', state: SharedState }
+
+/** A request as it travels to a remote authority. */
+export interface CoordinationRequest {
+  v: typeof PROTOCOL_VERSION
+  /** The holder address the op acts for. */
+  caller: string
+  /** Idempotency key: a retry with the same id gets the same answer. */
+  requestId: string
+  op: CoordinationOp
+}
+
+/** A notification as it travels to a remote caller's node. */
+export interface CoordinationPush {
+  v: typeof PROTOCOL_VERSION
+  caller: string
+  notification: CoordinationNotification
+}
+
+/** Ops that may wait at the authority for a long time. */
+export function isWaitingOp (op: CoordinationOp): boolean {
+  return (op.op === 'lock.acquire' && op.wait) || op.op === 'barrier.wait'
+}
+
+function invalid (message: string): ZeroStateError {
+  return new ZeroStateError('INVALID_ARGUMENT', message)
+}
+
+function record (x: unknown, what: string): Record<string, unknown> {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) throw invalid(`${what} must be an object`)
+  return x as Record<string, unknown>
+}
+
+function name (x: unknown, what: string): string {
+  if (typeof x !== 'string' || x.length === 0 || x.length > MAX_NAME_LENGTH) throw invalid(`${what} must be a non-empty string of at most ${MAX_NAME_LENGTH} characters`)
+  return x
+}
+
+function duration (x: unknown, what: string): number {
+  if (typeof x !== 'number' || !Number.isInteger(x) || x < 1 || x > MAX_DURATION_MS) throw invalid(`${what} must be an integer number of milliseconds in 1..${MAX_DURATION_MS}`)
+  return x
+}
+
+function count (x: unknown, what: string, min: number): number {
+  if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < min) throw invalid(`${what} must be an integer >= ${min}`)
+  return x
+}
+
+/** Check an op (from the wire or from user arguments); throws `INVALID_ARGUMENT`. */
+export function parseOp (x: unknown): CoordinationOp {
+  const o = record(x, 'op')
+  switch (o.op) {
+    case 'lock.acquire': {
+      if (o.type !== 'exclusive' && o.type !== 'shared') throw invalid('lock type must be "exclusive" or "shared"')
+      if (typeof o.wait !== 'boolean') throw invalid('wait must be a boolean')
+      return { op: o.op, resource: name(o.resource, 'resource'), type: o.type, ttl: duration(o.ttl, 'ttl'), wait: o.wait }
+    }
+    case 'lock.release': return { op: o.op, token: name(o.token, 'token') }
+    case 'lock.renew': return { op: o.op, token: name(o.token, 'token'), ttl: duration(o.ttl, 'ttl') }
+    case 'state.get':
+    case 'state.watch':
+    case 'state.unwatch': return { op: o.op, key: name(o.key, 'key') }
+    case 'state.set': {
+      if (o.value === undefined) throw invalid('value must not be undefined')
+      return { op: o.op, key: name(o.key, 'key'), value: o.value, expectedVersion: count(o.expectedVersion ?? 0, 'expectedVersion', 0) }
+    }
+    case 'barrier.wait': {
+      const op: CoordinationOp = { op: o.op, name: name(o.name, 'barrier name'), parties: count(o.parties, 'parties', 1) }
+      if (o.timeout !== undefined && o.timeout !== null) op.timeout = duration(o.timeout, 'timeout')
+      return op
+    }
+    case 'cancel': return { op: o.op, requestId: name(o.requestId, 'requestId') }
+    default: throw invalid(`unknown coordination op ${JSON.stringify(o.op)}`)
+  }
+}
+
+/** Check a request that arrived from the wire; throws `INVALID_ARGUMENT`. */
+export function parseRequest (x: unknown): CoordinationRequest {
+  const r = record(x, 'coordination request')
+  if (r.v !== PROTOCOL_VERSION) throw invalid(`unsupported coordination protocol version ${String(r.v)}`)
+  return { v: PROTOCOL_VERSION, caller: name(r.caller, 'caller'), requestId: name(r.requestId, 'requestId'), op: parseOp(r.op) }
+}
+
+function wireError (x: unknown): WireError {
+  const e = record(x, 'error')
+  if (typeof e.code !== 'string' || typeof e.message !== 'string') throw invalid('error needs a string code and message')
+  const details = e.details === undefined || e.details === null ? undefined : record(e.details, 'error details')
+  return details === undefined ? { code: e.code, message: e.message } : { code: e.code, message: e.message, details }
+}
+
+/** Check a result that arrived from the wire; throws `INVALID_ARGUMENT`. */
+export function parseResult (x: unknown): CoordinationResult {
+  const r = record(x, 'coordination result')
+  if (r.ok === true) return { ok: true, value: r.value ?? null }
+  if (r.ok === false) return { ok: false, error: wireError(r.error) }
+  throw invalid('coordination result needs ok: true | false')
+}
+
+/** Check a push that arrived from the wire; throws `INVALID_ARGUMENT`. */
+export function parsePush (x: unknown): CoordinationPush {
+  const p = record(x, 'coordination push')
+  if (p.v !== PROTOCOL_VERSION) throw invalid(`unsupported coordination protocol version ${String(p.v)}`)
+  const n = record(p.notification, 'notification')
+  const caller = name(p.caller, 'caller')
+  if (n.type === 'lockLost') {
+    if (n.reason !== 'expired' && n.reason !== 'holder_stopped') throw invalid('unknown lock loss reason')
+    return { v: PROTOCOL_VERSION, caller, notification: { type: 'lockLost', resource: name(n.resource, 'resource'), token: name(n.token, 'token'), fencingToken: count(n.fencingToken, 'fencingToken', 1), reason: n.reason } }
+  }
+  if (n.type === 'state') {
+    const s = record(n.state, 'state')
+    const state: SharedState = {
+      key: name(s.key, 'key'),
+      value: s.value,
+      version: count(s.version, 'version', 1),
+      updatedBy: name(s.updatedBy, 'updatedBy'),
+      updatedAt: count(s.updatedAt, 'updatedAt', 0)
+    }
+    return { v: PROTOCOL_VERSION, caller, notification: { type: 'state', state } }
+  }
+  throw invalid(`unknown notification type ${JSON.stringify(n.type)}`)
+}

@@ -1,0 +1,163 @@
+/**
+ * A {@link CoordinationBackend} that reaches the coordinator's authority
+ * through a small transport (the node's COORDINATION service call and push
+ * channel). Waiting ops get a long deadline; a caller that gives up (abort,
+ * timeout, lost connection) sends a `cancel` op so the authority withdraws the
+ * waiter, or releases a grant whose answer never arrived.
+ *
+ * @example
+ * ```ts
+ * const backend = createRemoteBackend({
+ *   transport: {
+ *     call: (payload, { signal, timeout, requestId }) => node.callService(coordinatorDid, 'coordination', payload, { signal, timeout, id: requestId }),
+ *     onNotify: cb => node.onNotify('coordination', cb)
+ *   }
+ * })
+ * const coordination = createCoordinationClient({ backend, holder: node.address })
+ * ```
+ */
+import type { Logger } from 'pino'
+import { AbortedError, ZeroStateError, errorToWire, isZeroStateError } from '../errors.ts'
+import type { CoordinationBackend, NotificationListener, OpContext } from './coordination-backend.ts'
+import { newRequestId } from './coordination-client.ts'
+import {
+  MAX_DURATION_MS, PROTOCOL_VERSION, isWaitingOp, parsePush, parseResult,
+  type CoordinationOp, type CoordinationRequest, type CoordinationResult, type ResultOf
+} from './protocol.ts'
+
+/** What the node provides to talk to the coordinator. */
+export interface CoordinationTransport {
+  /** Send a request payload to the coordinator's `coordination` service and resolve with its answer payload. `requestId` is a 32-hex idempotency key (usable as the bus message id). */
+  call: (payload: unknown, options: { signal?: AbortSignal, timeout?: number, requestId: string }) => Promise<unknown>
+  /** Receive the coordinator's pushes to this node. Returns an unsubscribe function. */
+  onNotify: (callback: (payload: unknown) => void) => () => void
+}
+
+export interface RemoteBackendInit {
+  transport: CoordinationTransport
+  /** Deadline of ops that do not wait (milliseconds). Default 10 000. */
+  timeout?: number
+  /** Added to a barrier's own timeout for the call's deadline. Default 5 000. */
+  waitSlackMs?: number
+  logger?: Logger
+}
+
+export interface RemoteBackend extends CoordinationBackend {
+  /** Stop listening for pushes. */
+  close: () => void
+}
+
+class RemoteBackendImpl implements RemoteBackend {
+  private readonly transport: CoordinationTransport
+  private readonly timeout: number
+  private readonly waitSlackMs: number
+  private readonly logger: Logger | undefined
+  private readonly listeners = new Map<string, Set<NotificationListener>>()
+  private readonly off: () => void
+
+  constructor (init: RemoteBackendInit) {
+    this.transport = init.transport
+    this.timeout = init.timeout ?? 10_000
+    this.waitSlackMs = init.waitSlackMs ?? 5_000
+    this.logger = init.logger
+    this.off = this.transport.onNotify(payload => { this.onPush(payload) })
+  }
+
+  async execute<O extends CoordinationOp>(op: O, ctx: OpContext): Promise<CoordinationResult<ResultOf<O>>> {
+    const { signal } = ctx
+    const request: CoordinationRequest = { v: PROTOCOL_VERSION, caller: ctx.caller, requestId: ctx.requestId, op }
+    let response: unknown
+    try {
+      if (signal?.aborted === true) throw new AbortedError()
+      response = await withAbort(this.transport.call(request, { requestId: ctx.requestId, timeout: this.deadline(op), ...(signal === undefined ? {} : { signal }) }), signal)
+    } catch (err) {
+      if (op.op === 'lock.acquire' || op.op === 'barrier.wait') this.sendCancel(ctx.caller, ctx.requestId)
+      if (signal?.aborted === true) throw isZeroStateError(err, 'ABORTED') ? err : new AbortedError('aborted', { cause: err })
+      if (isZeroStateError(err)) throw err
+      throw new ZeroStateError('COORDINATOR_UNAVAILABLE', 'the coordinator could not be reached', { cause: err })
+    }
+    try {
+      return parseResult(response) as CoordinationResult<ResultOf<O>>
+    } catch (err) {
+      this.logger?.warn({ err }, 'malformed coordination result')
+      return { ok: false, error: { ...errorToWire(err), code: 'INTERNAL' } }
+    }
+  }
+
+  subscribe (caller: string, listener: NotificationListener): () => void {
+    let set = this.listeners.get(caller)
+    if (set === undefined) {
+      set = new Set()
+      this.listeners.set(caller, set)
+    }
+    set.add(listener)
+    return () => {
+      const current = this.listeners.get(caller)
+      current?.delete(listener)
+      if (current?.size === 0) this.listeners.delete(caller)
+    }
+  }
+
+  close (): void {
+    this.off()
+    this.listeners.clear()
+  }
+
+  private deadline (op: CoordinationOp): number {
+    if (!isWaitingOp(op)) return this.timeout
+    if (op.op === 'barrier.wait' && op.timeout !== undefined) return Math.min(MAX_DURATION_MS, op.timeout + this.waitSlackMs)
+    return MAX_DURATION_MS
+  }
+
+  private sendCancel (caller: string, requestId: string): void {
+    const id = newRequestId()
+    const cancel: CoordinationRequest = { v: PROTOCOL_VERSION, caller, requestId: id, op: { op: 'cancel', requestId } }
+    this.transport.call(cancel, { requestId: id, timeout: this.timeout }).catch((err: unknown) => {
+      this.logger?.debug({ err, requestId }, 'coordination cancel not delivered')
+    })
+  }
+
+  private onPush (payload: unknown): void {
+    let push
+    try {
+      push = parsePush(payload)
+    } catch (err) {
+      this.logger?.debug({ err }, 'malformed coordination push dropped')
+      return
+    }
+    for (const listener of [...(this.listeners.get(push.caller) ?? [])]) {
+      try {
+        listener(push.notification)
+      } catch (err) {
+        this.logger?.warn({ err }, 'coordination listener threw')
+      }
+    }
+  }
+}
+
+/** Reject as soon as `signal` aborts, even if the transport keeps waiting. */
+async function withAbort<T> (promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return await promise
+  let onAbort = (): void => {}
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => { reject(new AbortedError()) }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  try {
+    return await Promise.race([promise, aborted])
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+}
+
+/**
+ * Create the backend a non-coordinator node uses.
+ *
+ * @example
+ * ```ts
+ * const backend = createRemoteBackend({ transport, timeout: 5000, logger })
+ * ```
+ */
+export function createRemoteBackend (init: RemoteBackendInit): RemoteBackend {
+  return new RemoteBackendImpl(init)
+}
