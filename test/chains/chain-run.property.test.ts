@@ -85,6 +85,6 @@ describe('chain-run property', () => {
       expect(result.status).toBe(expected.status)
       expect(result.steps.reduce((sum, s) => sum + s.cost, 0)).toBe(result.totalCost)
       if (chain.totalBudget !== undefined) expect(result.totalCost).toBeLessThanOrEqual(chain.totalBudget)
-    }), { numRuns: 150 })
+    }), { numRuns: 100 })
   })
 })
