@@ -58,3 +58,9 @@ export function leaseError (lost: boolean, token: string): WireError {
     ? new ZeroStateError('LOCK_LOST', 'the lock lease was lost before this call', { details: { token } }).toWire()
     : new ZeroStateError('LOCK_NOT_HELD', 'no lease with this token is held', { details: { token } }).toWire()
 }
+
+/** The node part of an address (`did:key:z…#agent` -> `did:key:z…`). */
+export function nodeOf (address: string): string {
+  const hash = address.indexOf('#')
+  return hash === -1 ? address : address.slice(0, hash)
+}

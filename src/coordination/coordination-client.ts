@@ -270,6 +270,21 @@ class CoordinationClient implements Coordination {
 }
 
 /**
+ * Release everything a stopped agent (or this node) holds at the authority:
+ * leases, queued requests, barrier waits, watches. The node calls it when one
+ * of its agents stops; `nodeAddress` is the calling node, `holder` the agent id.
+ *
+ * @example
+ * ```ts
+ * await releaseHolder(backend, node.address, agent.id)
+ * ```
+ */
+export async function releaseHolder (backend: CoordinationBackend, nodeAddress: string, holder: string, options: SignalOptions = {}): Promise<void> {
+  const result = await backend.execute({ op: 'holder.release', holder }, { caller: nodeAddress, requestId: newRequestId(), ...(options.signal === undefined ? {} : { signal: options.signal }) })
+  if (!result.ok) throw errorFromWire(result.error)
+}
+
+/**
  * Create the coordination API for one holder.
  *
  * @example

@@ -18,6 +18,7 @@
 import type { Logger } from 'pino'
 import { ZeroStateError, errorToWire } from '../errors.ts'
 import type { CoordinationBackend } from './coordination-backend.ts'
+import { nodeOf } from './authority-scope.ts'
 import { PROTOCOL_VERSION, parseRequest, type CoordinationPush, type CoordinationRequest, type CoordinationResult } from './protocol.ts'
 
 export interface CoordinationServerInit {
@@ -35,12 +36,6 @@ export interface CoordinationServer {
   peerLeft: (address: string) => void
   /** Stop every push subscription. */
   close: () => void
-}
-
-/** The node part of an address (`did:key:z…#agent` -> `did:key:z…`). */
-export function nodeOf (address: string): string {
-  const hash = address.indexOf('#')
-  return hash === -1 ? address : address.slice(0, hash)
 }
 
 class CoordinationServerImpl implements CoordinationServer {

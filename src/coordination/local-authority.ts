@@ -24,7 +24,7 @@ import type { Registry } from 'prom-client'
 import type { ActorHost } from '../actor-host.ts'
 import { errorToWire } from '../errors.ts'
 import type { CoordinationBackend, NotificationListener, OpContext } from './coordination-backend.ts'
-import { fail, ok, type AuthorityRequest, type AuthorityScope } from './authority-scope.ts'
+import { fail, nodeOf, ok, type AuthorityRequest, type AuthorityScope } from './authority-scope.ts'
 import { createCoordinationMetrics } from './coordination-metrics.ts'
 import { ExpiringMap } from './expiring-map.ts'
 import { parseOp, type CoordinationNotification, type CoordinationOp, type CoordinationResult, type ResultOf } from './protocol.ts'
@@ -136,6 +136,7 @@ class LocalAuthorityImpl implements LocalAuthority {
       return Promise.resolve({ ok: false, error: errorToWire(err) })
     }
     if (op.op === 'cancel') return Promise.resolve(this.cancel(ctx.caller, op.requestId))
+    if (op.op === 'holder.release') return Promise.resolve(this.releaseOwnHolder(ctx.caller, op.holder))
     const key = requestKey(ctx.caller, ctx.requestId)
     const known = this.inflight.get(key) ?? this.remembered.get(key)
     if (known !== undefined) {
@@ -174,6 +175,7 @@ class LocalAuthorityImpl implements LocalAuthority {
           this.barriers.handle(request)
           break
         case 'cancel':
+        case 'holder.release':
           break
       }
     } catch (err) {
@@ -234,6 +236,13 @@ class LocalAuthorityImpl implements LocalAuthority {
     const undone = done.op.op === 'lock.acquire' && done.result?.ok === true && this.locks.revoke(done.result.value as { token: string })
     if (undone) this.remembered.set(key, aborted)
     return ok({ cancelled: undone })
+  }
+
+  /** The `holder.release` op: a node may release itself and its own agents only. */
+  private releaseOwnHolder (caller: string, holder: string): CoordinationResult {
+    if (nodeOf(holder) !== nodeOf(caller)) return fail('INVALID_ARGUMENT', 'a node may only release its own agents', { holder })
+    this.releaseHolder(holder)
+    return ok({ released: true })
   }
 
   private notify (caller: string, notification: CoordinationNotification): void {

@@ -33,6 +33,8 @@ export type CoordinationOp =
   | { op: 'barrier.wait', name: string, parties: number, timeout?: number }
   /** Withdraw the caller's earlier request `requestId` (a waiter), or undo its grant if it was already granted. */
   | { op: 'cancel', requestId: string }
+  /** Release every lease, wait and watch of `holder` (an agent of the caller's node, or the node itself): sent when an agent stops. */
+  | { op: 'holder.release', holder: string }
 
 /** The value each op resolves with. */
 export interface OpResults {
@@ -46,6 +48,7 @@ export interface OpResults {
   'state.unwatch': { watching: false }
   'barrier.wait': BarrierRelease
   'cancel': { cancelled: boolean }
+  'holder.release': { released: true }
 }
 
 export type OpName = CoordinationOp['op']
@@ -129,6 +132,7 @@ export function parseOp (x: unknown): CoordinationOp {
       return op
     }
     case 'cancel': return { op: o.op, requestId: name(o.requestId, 'requestId') }
+    case 'holder.release': return { op: o.op, holder: name(o.holder, 'holder') }
     default: throw invalid(`unknown coordination op ${JSON.stringify(o.op)}`)
   }
 }

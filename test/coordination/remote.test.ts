@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import { isZeroStateError } from '../../src/errors.ts'
-import { createCoordinationClient } from '../../src/coordination/coordination-client.ts'
+import { createCoordinationClient, releaseHolder } from '../../src/coordination/coordination-client.ts'
 import { serveCoordination, type CoordinationServer } from '../../src/coordination/coordination-server.ts'
 import { createRemoteBackend } from '../../src/coordination/remote-backend.ts'
 import type { SharedState } from '../../src/coordination/types.ts'
@@ -15,11 +15,9 @@ function remoteSetup () {
   let server: CoordinationServer | undefined
   const network = createInMemoryNetwork(() => server as CoordinationServer)
   server = serveCoordination({ authority: base.authority, notify: (to, payload) => { network.notify(to, payload) }, logger: silentLogger })
-  const remote = (node: string, agent = 'agent') => {
-    const backend = createRemoteBackend({ transport: network.transport(node), timeout: 1000, logger: silentLogger })
-    return createCoordinationClient({ backend, holder: `${node}#${agent}`, logger: silentLogger, random: () => 0.5 })
-  }
-  return { ...base, network, server, remote }
+  const backendOf = (node: string) => createRemoteBackend({ transport: network.transport(node), timeout: 1000, logger: silentLogger })
+  const remote = (node: string, agent = 'agent') => createCoordinationClient({ backend: backendOf(node), holder: `${node}#${agent}`, logger: silentLogger, random: () => 0.5 })
+  return { ...base, network, server, remote, backendOf }
 }
 
 describe('coordination over a transport to a remote authority', () => {
@@ -115,5 +113,17 @@ describe('coordination over a transport to a remote authority', () => {
       client('did:key:zA#agent').waitAtBarrier('compile', 3, { timeout: 5000 })
     ])
     expect(results.map(r => r.generation)).toEqual([0, 0, 0])
+  })
+
+  it('a node releases the holdings of its stopped agent, and only of its own agents', async () => {
+    const { remote, backendOf } = remoteSetup()
+    await remote(NODE_B, 'worker').acquireLock('db', { ttl: 60_000 })
+    const waiting = track(remote(NODE_C).acquireLock('db', { ttl: 1000 }))
+    const refused = await releaseHolder(backendOf(NODE_C), NODE_C, `${NODE_B}#worker`).catch((e: unknown) => e)
+    expect(isZeroStateError(refused, 'INVALID_ARGUMENT')).toBe(true)
+    await flush()
+    expect(waiting.settled()).toBe(false)
+    await releaseHolder(backendOf(NODE_B), NODE_B, `${NODE_B}#worker`)
+    expect((await waiting.promise).fencingToken).toBe(2)
   })
 })
