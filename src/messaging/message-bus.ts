@@ -1,0 +1,116 @@
+/**
+ * The MessageBus of one address (the node, or one agent), over the node's
+ * router core.
+ */
+import type { CapabilityTarget, MessageBus, Reply, RequestOptions, RequestTarget, SendOptions } from '../bus-types.ts'
+import { ZeroStateError } from '../errors.ts'
+import type { AgentMessage, Delivery, MessageType } from '../envelope-types.ts'
+import { DELIVERIES, MESSAGE_TYPES } from '../envelope-types.ts'
+import { NO_CORRELATION } from './message-ids.ts'
+import type { RouterCore } from './router-core.ts'
+
+/** Default request timeout, ms. */
+export const DEFAULT_TIMEOUT_MS = 30_000
+
+/**
+ * Resolves a capability target to a request sent to a concrete agent. Supplied
+ * by the node's selection layer; it may try several candidates.
+ */
+export type CapabilityCaller = (
+  target: CapabilityTarget,
+  send: (agentId: string) => Promise<Reply>,
+  options: RequestOptions
+) => Promise<Reply>
+
+export interface MessageBusInit {
+  core: RouterCore
+  address: string
+  /** Selection by capability; without it such requests fail with NO_AGENT. */
+  byCapability?: () => CapabilityCaller | undefined
+}
+
+/** Create the bus that sends as `address`. */
+export function createMessageBus (init: MessageBusInit): MessageBus {
+  const { core, address } = init
+
+  const envelope = (type: MessageType, to: string, payload: unknown, options: SendOptions, expectsAnswer: boolean, id?: string, timeout?: number): AgentMessage => {
+    const delivery = checkDelivery(options.delivery)
+    const priority = checkPriority(options.priority)
+    const ttl = checkTtl(options.ttl ?? timeout ?? DEFAULT_TIMEOUT_MS)
+    const messageId = id ?? core.ids.next()
+    return {
+      id: messageId,
+      correlationId: expectsAnswer ? messageId : NO_CORRELATION,
+      type,
+      delivery,
+      timestamp: Date.now(),
+      ttl,
+      priority,
+      from: address,
+      to,
+      replyTo: address,
+      payload
+    }
+  }
+
+  const callAgent = async (to: string, payload: unknown, options: RequestOptions): Promise<Reply> => {
+    const timeout = checkTimeout(options.timeout)
+    const msg = envelope('REQUEST', to, payload, options, true, options.id, timeout)
+    if (options.budget !== undefined) {
+      if (!Number.isFinite(options.budget) || options.budget < 0) throw new ZeroStateError('INVALID_ARGUMENT', 'budget must be a finite number >= 0')
+      msg.budget = options.budget
+    }
+    return await core.call(msg, timeout, options.signal)
+  }
+
+  const call = async <T>(to: RequestTarget, payload: unknown, options: RequestOptions = {}): Promise<Reply<T>> => {
+    if (typeof to === 'string') return await callAgent(to, payload, options) as Reply<T>
+    if (typeof to !== 'object' || to === null || typeof to.capability !== 'string') {
+      throw new ZeroStateError('INVALID_ARGUMENT', 'a request target is an agent id or { capability, strategy? }')
+    }
+    const caller = init.byCapability?.()
+    if (caller === undefined) throw new ZeroStateError('NO_AGENT', `no agent selection is available for capability "${to.capability}"`)
+    return await caller(to, async agentId => await callAgent(agentId, payload, options), options) as Reply<T>
+  }
+
+  return {
+    address,
+    send: async message => {
+      if (!MESSAGE_TYPES.includes(message.type) || message.type === 'RESPONSE' || message.type === 'ACK') {
+        throw new ZeroStateError('INVALID_ARGUMENT', `cannot send a message of type ${String(message.type)}`)
+      }
+      const msg = envelope(message.type, message.to, message.payload, message, false)
+      await core.send(msg, message.signal)
+    },
+    request: async <T>(to: RequestTarget, payload: unknown, options?: RequestOptions): Promise<T> => (await call<T>(to, payload, options)).payload,
+    call,
+    broadcast: async (payload, options = {}) => {
+      const msg = envelope('BROADCAST', '', payload, options, false)
+      await core.broadcast(msg)
+    },
+    on: (type, handler) => core.observe(address, type, handler)
+  }
+}
+
+function checkDelivery (delivery: Delivery | undefined): Delivery {
+  if (delivery === undefined) return 'BEST_EFFORT'
+  if (!DELIVERIES.includes(delivery)) throw new ZeroStateError('INVALID_ARGUMENT', `unknown delivery ${String(delivery)}`)
+  return delivery
+}
+
+function checkPriority (priority: number | undefined): number {
+  if (priority === undefined) return 0
+  if (!Number.isInteger(priority) || priority < 0 || priority > 255) throw new ZeroStateError('INVALID_ARGUMENT', 'priority must be an integer 0..255')
+  return priority
+}
+
+function checkTtl (ttl: number): number {
+  if (!Number.isInteger(ttl) || ttl < 0) throw new ZeroStateError('INVALID_ARGUMENT', 'ttl must be an integer number of milliseconds >= 0')
+  return ttl
+}
+
+function checkTimeout (timeout: number | undefined): number {
+  if (timeout === undefined) return DEFAULT_TIMEOUT_MS
+  if (!Number.isFinite(timeout) || timeout <= 0) throw new ZeroStateError('INVALID_ARGUMENT', 'timeout must be a positive number of milliseconds')
+  return Math.ceil(timeout)
+}

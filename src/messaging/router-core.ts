@@ -1,0 +1,509 @@
+/**
+ * The delivery machinery of one node's router: the pending-request table,
+ * acknowledgements and retransmits, receiver-side dedup with cached
+ * responses, TTL, sender authentication, and dispatch to local agents,
+ * services and observers. The gossipsub bridge (actors/gossip-bridge.ts) is
+ * its only way to the network; agents on the same node are reached directly
+ * (the local fast path: same semantics, no encoding).
+ */
+import type { Logger } from 'pino'
+import { AbortedError, errorFromWire, errorToWire, TimeoutError, ZeroStateError, type WireError } from '../errors.ts'
+import type { AgentMessage, MessageType } from '../envelope-types.ts'
+import type { AddressBook } from '../identity/did.ts'
+import type { Reply } from '../bus-types.ts'
+import { ExpiringMap } from './expiring-set.ts'
+import { MessageIdGenerator, NO_CORRELATION } from './message-ids.ts'
+import type { DropReason, MessagingMetrics } from './messaging-metrics.ts'
+import { payloadToResult, resultToPayload, type TaskResult } from './response-payload.ts'
+import type { AgentTask, InboundInfo, LocalAgent, ServiceHandler, Transport } from './router-types.ts'
+
+export interface RouterCoreInit {
+  nodeDid: string
+  peerId: string
+  addresses: AddressBook
+  metrics: MessagingMetrics
+  logger: Logger
+  /** First retransmit delay for reliable deliveries (doubles up to `retransmitMaxMs`). Default 100 ms. */
+  retransmitInitialMs?: number
+  retransmitMaxMs?: number
+  /** How long EXACTLY_ONCE ids (and cached responses) are remembered at least. Default 5 min (or the TTL if longer). */
+  dedupMs?: number
+}
+
+type MessageObserver = (message: AgentMessage) => void
+
+interface Pending {
+  msg: AgentMessage
+  kind: 'request' | 'send'
+  startedAt: number
+  acked: boolean
+  resolve: (value: Reply) => void
+  reject: (error: Error) => void
+  timer: NodeJS.Timeout | undefined
+  retransmitTimer: NodeJS.Timeout | undefined
+  backoffMs: number
+  signal: AbortSignal | undefined
+  onAbort: (() => void) | undefined
+}
+
+interface DedupEntry { response: AgentMessage | undefined }
+
+const SWEEP_MS = 1000
+const FINISHED_MS = 60_000
+
+export class RouterCore {
+  readonly nodeDid: string
+  readonly peerId: string
+  readonly ids = new MessageIdGenerator()
+  transport: Transport | undefined
+  private readonly addresses: AddressBook
+  private readonly metrics: MessagingMetrics
+  private readonly logger: Logger
+  private readonly agents = new Map<string, LocalAgent>()
+  private readonly services = new Map<string, ServiceHandler>()
+  private readonly observers = new Map<string, Map<MessageType, Set<MessageObserver>>>()
+  private readonly pending = new Map<string, Pending>()
+  private readonly finished = new ExpiringMap<'timeout' | 'aborted'>(100_000)
+  private readonly dedup = new ExpiringMap<DedupEntry>(1_000_000)
+  private readonly retransmitInitialMs: number
+  private readonly retransmitMaxMs: number
+  private readonly dedupMs: number
+  private readonly sweeper: NodeJS.Timeout
+  private readonly loggedDrops = new Set<DropReason>()
+  private stopped = false
+
+  constructor (init: RouterCoreInit) {
+    this.nodeDid = init.nodeDid
+    this.peerId = init.peerId
+    this.addresses = init.addresses
+    this.metrics = init.metrics
+    this.logger = init.logger
+    this.retransmitInitialMs = init.retransmitInitialMs ?? 100
+    this.retransmitMaxMs = init.retransmitMaxMs ?? 2000
+    this.dedupMs = init.dedupMs ?? 5 * 60_000
+    this.sweeper = setInterval(() => {
+      const now = Date.now()
+      this.dedup.sweep(now)
+      this.finished.sweep(now)
+    }, SWEEP_MS)
+    this.sweeper.unref()
+  }
+
+  // ── registration ────────────────────────────────────────────────────────
+
+  registerAgent (name: string, agent: LocalAgent): void {
+    if (this.agents.has(name)) throw new ZeroStateError('DUPLICATE_AGENT', `an agent named "${name}" already runs on this node`)
+    this.agents.set(name, agent)
+  }
+
+  unregisterAgent (name: string): void { this.agents.delete(name) }
+
+  hasAgent (name: string): boolean { return this.agents.has(name) }
+
+  /** Serve requests (of any request-like type) sent to `<node did>#_<name>`. */
+  registerService (name: string, handler: ServiceHandler): () => void {
+    this.services.set(name, handler)
+    return () => { if (this.services.get(name) === handler) this.services.delete(name) }
+  }
+
+  /** Observe messages of `type` addressed to `address` (and broadcast-type messages). */
+  observe (address: string, type: MessageType, handler: MessageObserver): () => void {
+    let byType = this.observers.get(address)
+    if (byType === undefined) { byType = new Map(); this.observers.set(address, byType) }
+    let set = byType.get(type)
+    if (set === undefined) { set = new Set(); byType.set(type, set) }
+    set.add(handler)
+    return () => { set.delete(handler) }
+  }
+
+  /** Drop every observer of an address (its agent stopped). */
+  forgetAddress (address: string): void { this.observers.delete(address) }
+
+  // ── sending ─────────────────────────────────────────────────────────────
+
+  /** Send a REQUEST-like message and wait for its RESPONSE. */
+  async call (msg: AgentMessage, timeoutMs: number, signal?: AbortSignal): Promise<Reply> {
+    return await this.track(msg, 'request', timeoutMs, signal)
+  }
+
+  /** Send a one-way message; reliable deliveries resolve on ACK. */
+  async send (msg: AgentMessage, signal?: AbortSignal): Promise<void> {
+    if (msg.delivery === 'BEST_EFFORT' || this.isLocal(msg.to)) {
+      this.checkOpen()
+      this.addresses.parse(msg.to)
+      if (signal?.aborted === true) throw new AbortedError()
+      this.route(msg)
+      return
+    }
+    const ttl = msg.ttl > 0 ? msg.ttl : 30_000
+    await this.track(msg, 'send', ttl, signal)
+  }
+
+  /** Publish a broadcast-type message to every node, and deliver it locally. */
+  async broadcast (msg: AgentMessage): Promise<void> {
+    this.checkOpen()
+    this.metrics.sent(msg.type)
+    this.dispatchBroadcast(msg)
+    if (this.transport !== undefined) await this.transport.broadcast(msg)
+  }
+
+  private async track (msg: AgentMessage, kind: 'request' | 'send', timeoutMs: number, signal?: AbortSignal): Promise<Reply> {
+    this.checkOpen()
+    this.addresses.parse(msg.to)
+    if (this.pending.has(msg.id)) throw new ZeroStateError('INVALID_ARGUMENT', `a message with id ${msg.id} is already waiting for an answer`)
+    if (signal?.aborted === true) throw new AbortedError('aborted before sending', { cause: signal.reason })
+    return await new Promise<Reply>((resolve, reject) => {
+      const p: Pending = {
+        msg,
+        kind,
+        startedAt: performance.now(),
+        acked: false,
+        resolve,
+        reject,
+        timer: undefined,
+        retransmitTimer: undefined,
+        backoffMs: this.retransmitInitialMs,
+        signal,
+        onAbort: undefined
+      }
+      this.pending.set(msg.id, p)
+      p.timer = setTimeout(() => { this.expire(p) }, timeoutMs)
+      if (signal !== undefined) {
+        p.onAbort = () => { this.fail(p, new AbortedError('aborted by the caller', { cause: signal.reason }), 'aborted') }
+        signal.addEventListener('abort', p.onAbort, { once: true })
+      }
+      if (msg.delivery !== 'BEST_EFFORT' && !this.isLocal(msg.to)) this.scheduleRetransmit(p)
+      this.route(msg, error => { this.fail(p, error, undefined) })
+    })
+  }
+
+  private expire (p: Pending): void {
+    p.timer = undefined
+    if (p.kind === 'send') {
+      this.fail(p, new ZeroStateError('DELIVERY_FAILED', `no acknowledgement for ${p.msg.type} ${p.msg.id} within its TTL`), 'timeout')
+      return
+    }
+    this.fail(p, new TimeoutError(`no response to ${p.msg.type} ${p.msg.id} from ${p.msg.to} within the timeout`), 'timeout')
+  }
+
+  private fail (p: Pending, error: Error, mark: 'timeout' | 'aborted' | undefined): void {
+    if (this.pending.get(p.msg.id) !== p) return
+    this.settle(p)
+    if (mark !== undefined) this.finished.set(p.msg.id, mark, Date.now() + FINISHED_MS)
+    if (p.kind === 'request') this.metrics.requestDuration((performance.now() - p.startedAt) / 1000, 'error')
+    p.reject(error)
+  }
+
+  private settle (p: Pending): void {
+    this.pending.delete(p.msg.id)
+    if (p.timer !== undefined) clearTimeout(p.timer)
+    if (p.retransmitTimer !== undefined) clearTimeout(p.retransmitTimer)
+    if (p.onAbort !== undefined) p.signal?.removeEventListener('abort', p.onAbort)
+  }
+
+  private scheduleRetransmit (p: Pending): void {
+    p.retransmitTimer = setTimeout(() => {
+      p.retransmitTimer = undefined
+      if (this.pending.get(p.msg.id) !== p) return
+      const attempt = (p.msg.attempt ?? 0) + 1
+      p.msg = { ...p.msg, attempt }
+      this.metrics.retransmits.inc()
+      this.route(p.msg, () => { /* the deadline timer reports the failure */ })
+      p.backoffMs = Math.min(p.backoffMs * 2, this.retransmitMaxMs)
+      this.scheduleRetransmit(p)
+    }, p.acked ? this.retransmitMaxMs : p.backoffMs)
+  }
+
+  /** Hand a message to its node: directly when local, else to the transport. */
+  private route (msg: AgentMessage, onFailure?: (error: Error) => void): void {
+    this.metrics.sent(msg.type)
+    const target = this.addresses.parse(msg.to)
+    if (target.nodeDid === this.nodeDid) {
+      this.receive(msg, undefined)
+      return
+    }
+    if (this.transport === undefined) {
+      onFailure?.(new ZeroStateError('DELIVERY_FAILED', 'this node has no network transport running'))
+      return
+    }
+    const deadline = msg.ttl > 0 ? msg.timestamp + msg.ttl : Date.now() + 30_000
+    this.transport.sendDirect(target.peerId, target.nodeDid, msg, deadline, onFailure ?? (error => {
+      this.logger.debug({ err: error, to: msg.to, type: msg.type }, 'message could not be handed over')
+    }))
+  }
+
+  private isLocal (address: string): boolean {
+    return address.startsWith(this.nodeDid) && (address.length === this.nodeDid.length || address.charCodeAt(this.nodeDid.length) === 35)
+  }
+
+  // ── receiving ───────────────────────────────────────────────────────────
+
+  /**
+   * Accept one decoded envelope. `info` is undefined for the local fast path
+   * (trusted) and carries the authenticated author for remote envelopes.
+   * Never throws: anything wrong is a counted drop.
+   */
+  receive (msg: AgentMessage, info: InboundInfo | undefined): void {
+    try {
+      this.accept(msg, info)
+    } catch (err) {
+      this.drop('malformed', msg, err)
+    }
+  }
+
+  /** Count and log (once per reason at warn, then debug) a dropped envelope. */
+  drop (reason: DropReason, msg: Partial<AgentMessage> | undefined, err?: unknown): void {
+    this.metrics.dropped(reason)
+    const fields = { reason, id: msg?.id, type: msg?.type, from: msg?.from, err }
+    if (!this.loggedDrops.has(reason)) {
+      this.loggedDrops.add(reason)
+      this.logger.warn(fields, 'dropped an incoming message')
+    } else {
+      this.logger.debug(fields, 'dropped an incoming message')
+    }
+  }
+
+  private accept (msg: AgentMessage, info: InboundInfo | undefined): void {
+    if (this.stopped) return
+    if (info !== undefined) {
+      const sender = this.addresses.parse(msg.from)
+      if (info.author === undefined || sender.peerId !== info.author) {
+        this.drop('forged_sender', msg)
+        return
+      }
+    }
+    const now = Date.now()
+    if (msg.ttl > 0 && now > msg.timestamp + msg.ttl) {
+      this.drop('expired', msg)
+      if (expectsAnswer(msg) && msg.type !== 'RESPONSE') {
+        this.answer(msg, msg.to, { ok: false, error: { code: 'EXPIRED', message: `message expired ${now - msg.timestamp - msg.ttl} ms before delivery` } })
+      }
+      return
+    }
+    switch (msg.type) {
+      case 'RESPONSE': this.onResponse(msg); return
+      case 'ACK': this.onAck(msg); return
+      case 'BROADCAST':
+      case 'HEARTBEAT':
+        if (msg.to === '') {
+          this.metrics.received(msg.type)
+          this.dispatchBroadcast(msg)
+          return
+        }
+        break
+      default: break
+    }
+    this.onAddressed(msg, info, now)
+  }
+
+  private onResponse (msg: AgentMessage): void {
+    const p = this.pending.get(msg.correlationId)
+    if (p === undefined) {
+      this.drop(this.finished.get(msg.correlationId, Date.now()) === undefined ? 'duplicate' : 'late_response', msg)
+      return
+    }
+    this.metrics.received('RESPONSE')
+    const result = payloadToResult(msg.payload)
+    this.settle(p)
+    const seconds = (performance.now() - p.startedAt) / 1000
+    if (result === undefined) {
+      this.metrics.requestDuration(seconds, 'error')
+      p.reject(new ZeroStateError('INVALID_ENVELOPE', 'malformed RESPONSE payload'))
+      return
+    }
+    if (result.ok) {
+      this.metrics.requestDuration(seconds, 'ok')
+      p.resolve({ payload: result.output, cost: result.cost, agentId: msg.from })
+    } else {
+      this.metrics.requestDuration(seconds, 'error')
+      p.reject(errorFromWire(result.error))
+    }
+  }
+
+  private onAck (msg: AgentMessage): void {
+    const p = this.pending.get(msg.correlationId)
+    if (p === undefined) return
+    this.metrics.received('ACK')
+    if (p.kind === 'send') {
+      this.settle(p)
+      p.resolve({ payload: undefined, cost: 0, agentId: msg.from })
+      return
+    }
+    if (!p.acked) {
+      p.acked = true
+      // AT_LEAST_ONCE requests stop retransmitting once delivered; EXACTLY_ONCE
+      // keeps a slow retransmit so a lost RESPONSE is recovered from the cache.
+      if (p.msg.delivery === 'AT_LEAST_ONCE' && p.retransmitTimer !== undefined) {
+        clearTimeout(p.retransmitTimer)
+        p.retransmitTimer = undefined
+      }
+    }
+  }
+
+  private onAddressed (msg: AgentMessage, info: InboundInfo | undefined, now: number): void {
+    const to = this.addresses.parse(msg.to)
+    if (to.nodeDid !== this.nodeDid) {
+      this.drop('wrong_node', msg)
+      return
+    }
+    const remote = info !== undefined
+    if (msg.delivery === 'EXACTLY_ONCE') {
+      const seen = this.dedup.get(msg.id, now)
+      if (seen !== undefined) {
+        this.drop('duplicate', msg)
+        if (remote) this.ack(msg)
+        if (seen.response !== undefined) this.route({ ...seen.response, id: this.ids.next(), timestamp: now })
+        return
+      }
+      this.dedup.set(msg.id, { response: undefined }, now + Math.max(this.dedupMs, msg.ttl))
+    }
+    if (remote && msg.delivery !== 'BEST_EFFORT') this.ack(msg)
+    this.metrics.received(msg.type)
+    this.notify(msg.to, msg)
+
+    const name = to.agent
+    if (name.startsWith('_')) {
+      this.serve(name.slice(1), msg)
+      return
+    }
+    if (msg.type !== 'REQUEST') {
+      if (name !== '' && !this.agents.has(name) && expectsAnswer(msg)) this.answer(msg, msg.to, { ok: false, error: notFound(msg.to) })
+      return
+    }
+    const agent = name === '' ? undefined : this.agents.get(name)
+    if (agent === undefined) {
+      this.drop('unknown_recipient', msg)
+      if (expectsAnswer(msg)) this.answer(msg, msg.to, { ok: false, error: notFound(msg.to) })
+      return
+    }
+    agent.deliver({
+      taskId: msg.id,
+      payload: msg.payload,
+      priority: msg.priority,
+      deadline: msg.ttl > 0 ? msg.timestamp + msg.ttl : 0,
+      budget: msg.budget ?? null,
+      from: msg.from,
+      replyTo: expectsAnswer(msg) ? msg.replyTo : ''
+    })
+  }
+
+  private serve (service: string, msg: AgentMessage): void {
+    const handler = this.services.get(service)
+    if (handler === undefined) {
+      this.drop('unknown_recipient', msg)
+      if (expectsAnswer(msg)) this.answer(msg, msg.to, { ok: false, error: notFound(msg.to) })
+      return
+    }
+    let out: unknown
+    try {
+      out = handler(msg)
+    } catch (err) {
+      if (expectsAnswer(msg)) this.answer(msg, msg.to, { ok: false, error: errorToWire(err) })
+      return
+    }
+    if (!expectsAnswer(msg)) {
+      if (out instanceof Promise) out.catch(err => { this.logger.debug({ err, service }, 'service notification handler failed') })
+      return
+    }
+    Promise.resolve(out).then(
+      value => { this.answer(msg, msg.to, { ok: true, output: value, cost: 0 }) },
+      err => { this.answer(msg, msg.to, { ok: false, error: errorToWire(err) }) }
+    )
+  }
+
+  private notify (address: string, msg: AgentMessage): void {
+    const set = this.observers.get(address)?.get(msg.type)
+    if (set === undefined || set.size === 0) return
+    for (const handler of set) {
+      try { handler(msg) } catch (err) { this.logger.warn({ err, type: msg.type }, 'message observer threw') }
+    }
+  }
+
+  private dispatchBroadcast (msg: AgentMessage): void {
+    for (const byType of this.observers.values()) {
+      const set = byType.get(msg.type)
+      if (set === undefined) continue
+      for (const handler of set) {
+        try { handler(msg) } catch (err) { this.logger.warn({ err, type: msg.type }, 'broadcast observer threw') }
+      }
+    }
+  }
+
+  private ack (msg: AgentMessage): void {
+    this.route({
+      id: this.ids.next(),
+      correlationId: msg.id,
+      type: 'ACK',
+      delivery: 'BEST_EFFORT',
+      timestamp: Date.now(),
+      ttl: 30_000,
+      priority: msg.priority,
+      from: msg.to,
+      to: msg.replyTo,
+      replyTo: msg.to,
+      payload: undefined
+    })
+  }
+
+  /** Answer a task delivered to a local agent. */
+  replyToTask (agentAddress: string, task: AgentTask, result: TaskResult): void {
+    if (task.replyTo === '' || this.stopped) return
+    this.respond(task.taskId, agentAddress, task.replyTo, task.priority, task.deadline, result)
+  }
+
+  private answer (request: AgentMessage, from: string, result: TaskResult): void {
+    const deadline = request.ttl > 0 ? request.timestamp + request.ttl : 0
+    this.respond(request.id, from, request.replyTo, request.priority, deadline, result)
+  }
+
+  private respond (requestId: string, from: string, to: string, priority: number, deadline: number, result: TaskResult): void {
+    const now = Date.now()
+    const response: AgentMessage = {
+      id: this.ids.next(),
+      correlationId: requestId,
+      type: 'RESPONSE',
+      delivery: 'BEST_EFFORT',
+      timestamp: now,
+      ttl: deadline > now ? deadline - now : 30_000,
+      priority,
+      from,
+      to,
+      replyTo: from,
+      payload: resultToPayload(result)
+    }
+    const cached = this.dedup.get(requestId, now)
+    if (cached !== undefined) cached.response = response
+    try {
+      this.route(response)
+    } catch (err) {
+      this.logger.debug({ err, to }, 'could not route a response')
+    }
+  }
+
+  // ── lifecycle ───────────────────────────────────────────────────────────
+
+  private checkOpen (): void {
+    if (this.stopped) throw new ZeroStateError('NODE_STOPPED', 'the node is stopped')
+  }
+
+  /** Reject everything pending and stop accepting messages. */
+  stop (): void {
+    if (this.stopped) return
+    this.stopped = true
+    clearInterval(this.sweeper)
+    for (const p of [...this.pending.values()]) {
+      this.settle(p)
+      p.reject(new ZeroStateError('NODE_STOPPED', 'the node stopped before an answer arrived'))
+    }
+    this.dedup.clear()
+    this.finished.clear()
+  }
+}
+
+function expectsAnswer (msg: AgentMessage): boolean {
+  return msg.correlationId === msg.id && msg.correlationId !== NO_CORRELATION
+}
+
+function notFound (address: string): WireError {
+  return { code: 'AGENT_NOT_FOUND', message: `no agent at ${address}` }
+}

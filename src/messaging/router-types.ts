@@ -1,0 +1,45 @@
+/**
+ * Types shared by the router core, the gossipsub bridge and the bus.
+ */
+import type { AgentMessage } from '../envelope-types.ts'
+
+/** A task as an agent receives it from the router. */
+export interface AgentTask {
+  /** The REQUEST's id (stable across retransmits). */
+  taskId: string
+  payload: unknown
+  priority: number
+  /** Epoch ms; 0 = none. */
+  deadline: number
+  budget: number | null
+  from: string
+  /** Where the RESPONSE goes; '' when the sender expects none. */
+  replyTo: string
+}
+
+/** What the router needs from a local agent. */
+export interface LocalAgent {
+  deliver: (task: AgentTask) => void
+  cancel: (taskId: string) => void
+}
+
+/** A node-level service reached at `<node did>#_<name>` (coordination, auctions, ...). */
+export type ServiceHandler = (message: AgentMessage) => unknown
+
+/** How the router reaches other nodes. */
+export interface Transport {
+  /**
+   * Queue `msg` for the node `peerId` (DID `toNodeDid`). The transport waits
+   * for the peer's inbox subscription until `deadline` (epoch ms) and calls
+   * `onFailure` if it cannot hand the message over by then.
+   */
+  sendDirect: (peerId: string, toNodeDid: string, msg: AgentMessage, deadline: number, onFailure: (error: Error) => void) => void
+  /** Publish on the broadcast topic (signed where the policy needs it). */
+  broadcast: (msg: AgentMessage) => Promise<void>
+}
+
+/** What the transport knows about an incoming envelope's origin. */
+export interface InboundInfo {
+  /** Peer id proven to have authored the envelope, or undefined when unproven. */
+  author: string | undefined
+}
