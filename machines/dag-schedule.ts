@@ -264,8 +264,10 @@ export function haltRun (ctx: DagRunContext, status: DagRunStatus, runError: Wir
         fx.push({ type: 'cancelTimer', timerId: retryTimer(i) })
         ctx.nodes[i] = { ...node, phase: 'cancelled', error: nodeError }
         break
+      case 'ready': // queued again after a failed attempt: it did run, so it is cancelled, not skipped
+        ctx.nodes[i] = node.attempts > 0 ? { ...node, phase: 'cancelled', error: nodeError } : { ...node, phase: 'skipped' }
+        break
       case 'pending':
-      case 'ready':
         ctx.nodes[i] = { ...node, phase: 'skipped' }
         break
       default:

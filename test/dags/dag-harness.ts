@@ -38,6 +38,32 @@ export interface FakeExecutor {
   readonly maxRunning: number
 }
 
+/** A SimulatedClock that knows when its next timer is due, so a test can jump from one event to the next. */
+export class SteppingClock extends SimulatedClock {
+  private readonly due = new Map<number, number>()
+
+  override setTimeout (fn: (...args: any[]) => void, timeout: number): number {
+    const id: number = super.setTimeout(() => {
+      this.due.delete(id)
+      fn()
+    }, timeout)
+    this.due.set(id, this.now() + timeout)
+    return id
+  }
+
+  override clearTimeout (id: number): void {
+    this.due.delete(id)
+    super.clearTimeout(id)
+  }
+
+  /** When the next timer fires, or undefined when none is pending. */
+  nextDue (): number | undefined {
+    let next: number | undefined
+    for (const at of this.due.values()) if (next === undefined || at < next) next = at
+    return next
+  }
+}
+
 /** A fake executor whose attempts take simulated time on `clock`. */
 export function createFakeExecutor (clock: SimulatedClock, behaviour: (nodeId: string) => NodeBehaviour): FakeExecutor {
   const attempts: AttemptRecord[] = []
@@ -90,7 +116,7 @@ export type DagRunActor = Actor<typeof dagRunMachine>
 
 /** Start a dag-run on a simulated clock with a fake executor. */
 export function startDagRun (spec: DagSpec, behaviour: (nodeId: string) => NodeBehaviour, runId = 'run-1') {
-  const clock = new SimulatedClock()
+  const clock = new SteppingClock()
   const fake = createFakeExecutor(clock, behaviour)
   const logic = dagRunMachine.provide({ actors: { executeStep: createExecuteStepActor(fake.executor, { clock }) } })
   const actor = createActor(logic, { clock, input: { runId, spec } })
@@ -98,13 +124,14 @@ export function startDagRun (spec: DagSpec, behaviour: (nodeId: string) => NodeB
   return { clock, fake, actor }
 }
 
-/** Advance the clock `step` ms at a time until the run ends (or `limit` ms pass); returns the result. */
-export async function runToEnd (actor: DagRunActor, clock: SimulatedClock, options: { step?: number, limit?: number } = {}): Promise<DagResult> {
-  const step = options.step ?? 1
-  const limit = options.limit ?? 100_000
+/** Jump the clock from one pending timer to the next until the run ends (or `limit` simulated ms pass); returns the result. */
+export async function runToEnd (actor: DagRunActor, clock: SteppingClock, options: { limit?: number } = {}): Promise<DagResult> {
+  const limit = clock.now() + (options.limit ?? 100_000)
   await flush()
-  for (let t = 0; actor.getSnapshot().status === 'active' && t < limit; t += step) {
-    clock.increment(step)
+  while (actor.getSnapshot().status === 'active') {
+    const next = clock.nextDue()
+    if (next === undefined || next > limit) break
+    clock.increment(next - clock.now())
     await flush()
   }
   const snapshot = actor.getSnapshot()
