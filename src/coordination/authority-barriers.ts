@@ -13,6 +13,7 @@ import type { ActorRefFrom } from 'xstate'
 import { barrierMachine, type BarrierEmitted } from '../../machines/barrier.ts'
 import type { ErrorCode } from '../errors.ts'
 import { fail, ok, type AuthorityRequest, type AuthorityScope } from './authority-scope.ts'
+import { IdleReaper } from './idle-reaper.ts'
 import type { CoordinationResult } from './protocol.ts'
 
 interface BarrierEntry {
@@ -26,10 +27,16 @@ export class BarrierTable {
   private readonly scope: AuthorityScope
   private readonly actors = new Map<string, BarrierEntry>()
   private readonly generations = new Map<string, number>()
-  private readonly idleCheck = new Set<string>()
+  private readonly reaper: IdleReaper<BarrierEntry>
 
   constructor (scope: AuthorityScope) {
     this.scope = scope
+    this.reaper = new IdleReaper(scope.host, this.actors, (name, { actor }) => {
+      const { arrivals, generation } = actor.getSnapshot().context
+      if (arrivals.length > 0) return false
+      this.generations.set(name, generation)
+      return true
+    })
   }
 
   handle (request: AuthorityRequest): void {
@@ -90,22 +97,6 @@ export class BarrierTable {
         this.finish(event.ticket, 'mismatch', failure('BARRIER_MISMATCH', `barrier "${name}" waits for ${event.expected} parties, not ${event.got}`, { expected: event.expected, got: event.got }))
         break
     }
-    this.scheduleIdleCheck(name)
-  }
-
-  /** Stop a barrier's actor once nobody waits (its generation counter stays here). */
-  private scheduleIdleCheck (name: string): void {
-    if (this.idleCheck.has(name)) return
-    this.idleCheck.add(name)
-    queueMicrotask(() => {
-      this.idleCheck.delete(name)
-      const entry = this.actors.get(name)
-      if (entry === undefined) return
-      const { arrivals, generation } = entry.actor.getSnapshot().context
-      if (arrivals.length > 0) return
-      this.generations.set(name, generation)
-      this.actors.delete(name)
-      this.scope.host.stop(entry.id)
-    })
+    this.reaper.schedule(name)
   }
 }

@@ -14,6 +14,7 @@ import type { ActorRefFrom } from 'xstate'
 import { lockMachine, type LockEmitted, type LockType } from '../../machines/lock.ts'
 import { fail, leaseError, newLeaseToken, ok, type AuthorityRequest, type AuthorityScope } from './authority-scope.ts'
 import { ExpiringMap } from './expiring-map.ts'
+import { IdleReaper } from './idle-reaper.ts'
 import type { LockGrant } from './types.ts'
 
 interface LockEntry {
@@ -33,12 +34,18 @@ export class LockTable {
   private readonly fencing = new Map<string, number>()
   private readonly leases = new Map<string, Lease>()
   private readonly lost: ExpiringMap<string, true>
-  private idleCheck = new Set<string>()
+  private readonly reaper: IdleReaper<LockEntry>
   private revokes = 0
 
   constructor (scope: AuthorityScope, memory: { ttlMs: number, maxEntries: number }) {
     this.scope = scope
     this.lost = new ExpiringMap({ ...memory, now: scope.now })
+    this.reaper = new IdleReaper(scope.host, this.actors, (resource, { actor }) => {
+      const { holders, waiters, lastFencingToken } = actor.getSnapshot().context
+      if (holders.length > 0 || waiters.length > 0) return false
+      this.fencing.set(resource, lastFencingToken)
+      return true
+    })
   }
 
   handle (request: AuthorityRequest): void {
@@ -137,22 +144,6 @@ export class LockTable {
         scope.settle(event.ticket, fail('ABORTED', event.reason === 'cancelled' ? 'the lock request was cancelled' : 'the requesting holder stopped', { resource, reason: event.reason }))
         break
     }
-    this.scheduleIdleCheck(resource)
-  }
-
-  /** Stop a resource's actor once nobody holds or waits (its fencing counter stays here). */
-  private scheduleIdleCheck (resource: string): void {
-    if (this.idleCheck.has(resource)) return
-    this.idleCheck.add(resource)
-    queueMicrotask(() => {
-      this.idleCheck.delete(resource)
-      const entry = this.actors.get(resource)
-      if (entry === undefined) return
-      const { holders, waiters, lastFencingToken } = entry.actor.getSnapshot().context
-      if (holders.length > 0 || waiters.length > 0) return
-      this.fencing.set(resource, lastFencingToken)
-      this.actors.delete(resource)
-      this.scope.host.stop(entry.id)
-    })
+    this.reaper.schedule(resource)
   }
 }

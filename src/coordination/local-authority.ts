@@ -27,7 +27,8 @@ import type { CoordinationBackend, NotificationListener, OpContext } from './coo
 import { fail, nodeOf, ok, type AuthorityRequest, type AuthorityScope } from './authority-scope.ts'
 import { createCoordinationMetrics } from './coordination-metrics.ts'
 import { ExpiringMap } from './expiring-map.ts'
-import { parseOp, type CoordinationNotification, type CoordinationOp, type CoordinationResult, type ResultOf } from './protocol.ts'
+import { ListenerRegistry } from './listener-registry.ts'
+import { parseOp, type CoordinationOp, type CoordinationResult, type ResultOf } from './protocol.ts'
 import { LockTable } from './authority-locks.ts'
 import { StateTable } from './authority-state.ts'
 import { BarrierTable } from './authority-barriers.ts'
@@ -64,7 +65,7 @@ class LocalAuthorityImpl implements LocalAuthority {
   private readonly inflight = new Map<string, AuthorityRequest>()
   private readonly byTicket = new Map<string, AuthorityRequest>()
   private readonly remembered: ExpiringMap<string, AuthorityRequest>
-  private readonly listeners = new Map<string, Set<NotificationListener>>()
+  private readonly listeners: ListenerRegistry
   private readonly locks: LockTable
   private readonly states: StateTable
   private readonly barriers: BarrierTable
@@ -74,6 +75,7 @@ class LocalAuthorityImpl implements LocalAuthority {
 
   constructor (init: LocalAuthorityInit) {
     const clock = init.clock ?? { now: () => Date.now() }
+    this.listeners = new ListenerRegistry(init.logger)
     const now = (): number => clock.now()
     this.remembered = new ExpiringMap({ ttlMs: init.resultTtlMs ?? 120_000, maxEntries: init.maxRememberedResults ?? 100_000, now })
     this.scope = {
@@ -82,7 +84,7 @@ class LocalAuthorityImpl implements LocalAuthority {
       metrics: createCoordinationMetrics(init.registry),
       now,
       settle: (ticket, result) => this.settle(ticket, result),
-      notify: (caller, notification) => { this.notify(caller, notification) },
+      notify: (caller, notification) => { this.listeners.notify(caller, notification) },
       actorId: (kind, name) => `coordination/${kind}/${++this.actors}/${name}`
     }
     this.locks = new LockTable(this.scope, { ttlMs: init.resultTtlMs ?? 120_000, maxEntries: init.maxRememberedResults ?? 100_000 })
@@ -95,17 +97,7 @@ class LocalAuthorityImpl implements LocalAuthority {
   }
 
   subscribe (caller: string, listener: NotificationListener): () => void {
-    let set = this.listeners.get(caller)
-    if (set === undefined) {
-      set = new Set()
-      this.listeners.set(caller, set)
-    }
-    set.add(listener)
-    return () => {
-      const current = this.listeners.get(caller)
-      current?.delete(listener)
-      if (current?.size === 0) this.listeners.delete(caller)
-    }
+    return this.listeners.subscribe(caller, listener)
   }
 
   releaseHolder (holder: string): void {
@@ -245,17 +237,6 @@ class LocalAuthorityImpl implements LocalAuthority {
     return ok({ released: true })
   }
 
-  private notify (caller: string, notification: CoordinationNotification): void {
-    const set = this.listeners.get(caller)
-    if (set === undefined) return
-    for (const listener of [...set]) {
-      try {
-        listener(notification)
-      } catch (err) {
-        this.scope.logger.warn({ err, caller }, 'coordination listener threw')
-      }
-    }
-  }
 }
 
 /**

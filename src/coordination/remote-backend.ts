@@ -20,6 +20,7 @@ import type { Logger } from 'pino'
 import { AbortedError, ZeroStateError, errorToWire, isZeroStateError } from '../errors.ts'
 import type { CoordinationBackend, NotificationListener, OpContext } from './coordination-backend.ts'
 import { newRequestId } from './coordination-client.ts'
+import { ListenerRegistry } from './listener-registry.ts'
 import {
   MAX_DURATION_MS, PROTOCOL_VERSION, isWaitingOp, parsePush, parseResult,
   type CoordinationOp, type CoordinationRequest, type CoordinationResult, type ResultOf
@@ -52,7 +53,7 @@ class RemoteBackendImpl implements RemoteBackend {
   private readonly timeout: number
   private readonly waitSlackMs: number
   private readonly logger: Logger | undefined
-  private readonly listeners = new Map<string, Set<NotificationListener>>()
+  private readonly listeners: ListenerRegistry
   private readonly off: () => void
 
   constructor (init: RemoteBackendInit) {
@@ -60,6 +61,7 @@ class RemoteBackendImpl implements RemoteBackend {
     this.timeout = init.timeout ?? 10_000
     this.waitSlackMs = init.waitSlackMs ?? 5_000
     this.logger = init.logger
+    this.listeners = new ListenerRegistry(init.logger)
     this.off = this.transport.onNotify(payload => { this.onPush(payload) })
   }
 
@@ -85,17 +87,7 @@ class RemoteBackendImpl implements RemoteBackend {
   }
 
   subscribe (caller: string, listener: NotificationListener): () => void {
-    let set = this.listeners.get(caller)
-    if (set === undefined) {
-      set = new Set()
-      this.listeners.set(caller, set)
-    }
-    set.add(listener)
-    return () => {
-      const current = this.listeners.get(caller)
-      current?.delete(listener)
-      if (current?.size === 0) this.listeners.delete(caller)
-    }
+    return this.listeners.subscribe(caller, listener)
   }
 
   close (): void {
@@ -125,13 +117,7 @@ class RemoteBackendImpl implements RemoteBackend {
       this.logger?.debug({ err }, 'malformed coordination push dropped')
       return
     }
-    for (const listener of [...(this.listeners.get(push.caller) ?? [])]) {
-      try {
-        listener(push.notification)
-      } catch (err) {
-        this.logger?.warn({ err }, 'coordination listener threw')
-      }
-    }
+    this.listeners.notify(push.caller, push.notification)
   }
 }
 
