@@ -39,7 +39,7 @@ import type { ChainPlan, ChainResult, ChainStepResult, ChainStatus } from '../sr
 import type { StepRequest } from '../src/workflow/step-executor.ts'
 import { backoffDelay, isRetryable } from '../src/workflow/retry-policy.ts'
 import {
-  chainResult, initialChainContext, planStep, settleAttempt, stepRequest,
+  chainResult, conditionHolds, initialChainContext, planStep, settleAttempt, stepRequest,
   type ChainRunContext, type ChainStepState, type SettledAttempt
 } from './chain-steps.ts'
 
@@ -84,9 +84,9 @@ export const chainRunMachine = setup({
     retryDelay: ({ context }) => backoffDelay(currentStep(context).retry, context.attempt)
   },
   guards: {
-    finishedHealthy: ({ context }) => planStep(context).kind === 'done' && context.healthy,
-    finished: ({ context }) => planStep(context).kind === 'done',
-    skips: ({ context }) => planStep(context).kind === 'skip',
+    finishedHealthy: ({ context }) => context.index >= context.chain.steps.length && context.healthy,
+    finished: ({ context }) => context.index >= context.chain.steps.length,
+    skips: ({ context }) => !conditionHolds(currentStep(context).condition, context.healthy),
     refused: ({ context }) => planStep(context).kind === 'refuse',
     hasStepTimeout: ({ context }) => context.request?.timeoutMs !== undefined,
     attemptSucceeded: ({ context }) => context.lastAttempt?.ok === true,

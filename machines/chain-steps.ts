@@ -27,6 +27,9 @@ export interface ChainRunContext {
   /** Total cost charged so far. */
   spent: number
   steps: ChainStepState[]
+  /** Step index by id, and by name: mapping sources name earlier steps. */
+  stepIds: Record<string, number>
+  stepNames: Record<string, number>
   /** Index of the most recent step that succeeded, -1 when none. */
   lastSucceeded: number
   /** The attempt under way (1-based). */
@@ -65,6 +68,8 @@ export function initialChainContext (runId: string, chain: ChainPlan): ChainRunC
     healthy: true,
     spent: 0,
     steps: chain.steps.map(step => ({ id: step.id, name: step.name, status: 'pending', cost: 0, attempts: 0 })),
+    stepIds: indexBy(chain.steps, step => step.id),
+    stepNames: indexBy(chain.steps, step => step.name),
     lastSucceeded: -1,
     attempt: 0,
     grant: null,
@@ -101,16 +106,25 @@ export function planStep (context: ChainRunContext): StepPlan {
 export function resolveChainSource (context: ChainRunContext, path: string): PathLookup {
   const dot = path.indexOf('.')
   const head = dot < 0 ? path : path.slice(0, dot)
-  const rest = dot < 0 ? '' : path.slice(dot + 1)
-  const earlier = context.steps.slice(0, context.index)
-  let named = earlier.findIndex(step => step.id === head)
-  if (named < 0) named = findLastIndex(earlier, step => step.name === head)
+  const named = earlierStep(context, head)
   if (named >= 0) {
     const step = context.steps[named]
-    return step?.status === 'succeeded' ? getPath(step.output, rest) : { found: false }
+    return step?.status === 'succeeded' ? getPath(step.output, dot < 0 ? '' : path.slice(dot + 1)) : { found: false }
   }
   const last = context.steps[context.lastSucceeded]
   return last === undefined ? { found: false } : getPath(last.output, path)
+}
+
+/** The index of the earlier step with id `key` (else name `key`), or -1. */
+function earlierStep (context: ChainRunContext, key: string): number {
+  const byId = lookup(context.stepIds, key)
+  if (byId !== undefined && byId < context.index) return byId
+  const byName = lookup(context.stepNames, key)
+  return byName !== undefined && byName < context.index ? byName : -1
+}
+
+function lookup (table: Record<string, number>, key: string): number | undefined {
+  return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined
 }
 
 /** The request of attempt `attempt` of the current step. */
@@ -165,7 +179,12 @@ function finalStep (step: ChainStepState): ChainStepResult {
   return { ...step, status: step.status }
 }
 
-function findLastIndex<T> (items: readonly T[], predicate: (item: T) => boolean): number {
-  for (let i = items.length - 1; i >= 0; i--) if (predicate(items[i] as T)) return i
-  return -1
+/** A plain-object index (first occurrence wins; parseChain keeps ids and names unique). */
+function indexBy<T> (items: readonly T[], key: (item: T) => string): Record<string, number> {
+  const table: Record<string, number> = {}
+  items.forEach((item, index) => {
+    const k = key(item)
+    if (!Object.prototype.hasOwnProperty.call(table, k)) Object.defineProperty(table, k, { value: index, enumerable: true, writable: true, configurable: true })
+  })
+  return table
 }

@@ -162,15 +162,17 @@ function checkUnique (entries: StepEntry[], issues: SpecIssueCollector): void {
 
 /** A mapping source may name an earlier step, never this one or a later one. */
 function checkMappings (entries: StepEntry[], issues: SpecIssueCollector): void {
+  const firstIndex = new Map<string, number>()
+  entries.forEach(({ plan }, i) => {
+    for (const key of [plan.id, plan.name]) if (!firstIndex.has(key)) firstIndex.set(key, i)
+  })
   entries.forEach(({ obj, plan }, i) => {
     if (plan.inputMapping === undefined) return
-    const earlier = new Set(entries.slice(0, i).flatMap(e => [e.plan.id, e.plan.name]))
     for (const source of Object.keys(plan.inputMapping)) {
       const head = source.split('.')[0] ?? ''
-      if (earlier.has(head)) continue
-      const named = entries.findIndex((e, j) => j >= i && (e.plan.id === head || e.plan.name === head))
-      if (named < 0) continue
-      const which = named === i ? `this step "${head}"` : `the later step "${head}"`
+      const first = firstIndex.get(head)
+      if (first === undefined || first < i) continue
+      const which = first === i ? `this step "${head}"` : `the later step "${head}"`
       issues.add(childPath(obj.pathOf('inputMapping'), source), `names ${which}; a mapping reads earlier steps only`)
     }
   })
