@@ -29,6 +29,10 @@ export interface CapabilityTarget {
   capability: string
   /** `first` | `random` | `least-loaded` | `auction` | a registered custom selector name. Default `least-loaded`. */
   strategy?: string
+  /** Further capabilities the agent must also offer. */
+  capabilities?: string[]
+  /** Agent ids not to pick (e.g. ones that failed an earlier attempt), unless no other agent qualifies. */
+  exclude?: string[]
 }
 
 /** Whom a request goes to: an agent id or a capability. */

@@ -5,7 +5,8 @@
 import '../polyfill.ts'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import { pino, type Logger } from 'pino'
+import type { PrivateKey } from '@libp2p/interface'
+import { pino } from 'pino'
 import { Registry } from 'prom-client'
 import { createActor } from 'xstate'
 import { GossipBridge, gossipBridgeActor } from '../../actors/gossip-bridge.ts'
@@ -25,8 +26,17 @@ import { MAX_FRAME_BYTES } from '../envelope/frame.ts'
 import { createRootHost } from './root-host.ts'
 import type { NodeInit, ZeroStateNodeCore } from './node-types.ts'
 
+/** An agent came or went on this node. */
+export type AgentLifecycleEvent =
+  | { type: 'spawned', id: string, name: string, spec: AgentSpec, runtime: AgentRuntime }
+  | { type: 'stopped', id: string, name: string, reason: 'requested' | 'restart-limit' }
+
 /** Internals the service layers (directory, selection, workflows, coordination) build on. */
 export interface NodeInternals {
+  /** Listen for agents spawned and stopped on this node. Returns an unsubscribe function. */
+  onAgent: (listener: (event: AgentLifecycleEvent) => void) => () => void
+  /** The node's private key (signing). */
+  privateKey: PrivateKey
   core: RouterCore
   host: ReturnType<typeof createRootHost>
   addresses: AddressBook
@@ -87,6 +97,12 @@ export async function createBaseNode (init: NodeInit = {}): Promise<BaseNode> {
   const agentMetrics = createAgentMetrics(registry)
   const agents = new Map<string, AgentRuntime>()
   const stopHooks: Array<() => Promise<void> | void> = []
+  const agentListeners = new Set<(event: AgentLifecycleEvent) => void>()
+  const emitAgent = (event: AgentLifecycleEvent): void => {
+    for (const listener of agentListeners) {
+      try { listener(event) } catch (err) { logger.warn({ err }, 'agent lifecycle listener threw') }
+    }
+  }
   let capabilityCaller: CapabilityCaller | undefined
   const byCapability = (): CapabilityCaller | undefined => capabilityCaller
   const bus = createMessageBus({ core, address: did, byCapability })
@@ -115,7 +131,9 @@ export async function createBaseNode (init: NodeInit = {}): Promise<BaseNode> {
       core.forgetAddress(agentId)
       agents.delete(spec.name)
       if (event.reason === 'restart-limit') logger.error({ agent: agentId, err: event.error }, 'agent stopped after too many crashes')
+      emitAgent({ type: 'stopped', id: agentId, name: spec.name, reason: event.reason })
     })
+    emitAgent({ type: 'spawned', id: agentId, name: spec.name, spec, runtime })
     logger.debug({ agent: agentId }, 'agent spawned')
     return {
       id: agentId,
@@ -164,6 +182,8 @@ export async function createBaseNode (init: NodeInit = {}): Promise<BaseNode> {
     metrics: async () => await registry.metrics(),
     stop,
     internals: {
+      onAgent: listener => { agentListeners.add(listener); return () => { agentListeners.delete(listener) } },
+      privateKey,
       core,
       host,
       addresses,
