@@ -3,8 +3,9 @@
  */
 import './polyfill.ts'
 
-export { createBaseNode as createNode } from './node/create-node.ts'
-export type { NodeInit, ZeroStateNodeCore as ZeroStateNode } from './node/node-types.ts'
+export { createNode } from './node/create-mesh-node.ts'
+export type { ZeroStateNode } from './node/create-mesh-node.ts'
+export type { NodeInit, ZeroStateNodeCore } from './node/node-types.ts'
 export type { AgentSpec, AgentHandle, TaskContext, TaskHandler, SupervisionOptions, Bid, CallForProposals } from './agent-types.ts'
 export type { MessageBus, SendOptions, RequestOptions, RequestTarget, CapabilityTarget, Reply, MessageHandler } from './bus-types.ts'
 export type { AgentMessage, MessageType, Delivery } from './envelope-types.ts'

@@ -49,6 +49,7 @@ interface Pending {
 interface DedupEntry { response: AgentMessage | undefined }
 
 const SWEEP_MS = 1000
+const SUSPICIOUS: ReadonlySet<DropReason> = new Set(['malformed', 'oversized', 'unknown_version', 'unknown_type', 'forged_sender', 'bad_signature'])
 const FINISHED_MS = 60_000
 
 export class RouterCore {
@@ -251,11 +252,15 @@ export class RouterCore {
     }
   }
 
-  /** Count and log (once per reason at warn, then debug) a dropped envelope. */
+  /**
+   * Count and log a dropped envelope: suspicious input (malformed, forged,
+   * badly signed) is logged once per reason at warn, everything else (and
+   * repeats) at debug.
+   */
   drop (reason: DropReason, msg: Partial<AgentMessage> | undefined, err?: unknown): void {
     this.metrics.dropped(reason)
     const fields = { reason, id: msg?.id, type: msg?.type, from: msg?.from, err }
-    if (!this.loggedDrops.has(reason)) {
+    if (SUSPICIOUS.has(reason) && !this.loggedDrops.has(reason)) {
       this.loggedDrops.add(reason)
       this.logger.warn(fields, 'dropped an incoming message')
     } else {
