@@ -14,6 +14,11 @@
  *   CANCEL (from running or retrying) ──► cancelled
  * ```
  *
+ * Resuming: context is plain data, so `actor.getPersistedSnapshot()` can be
+ * stored and given back to `createActor(logic, { snapshot })`; then send
+ * `RESUME`, because XState does not persist delayed events (step timeout,
+ * retry backoff).
+ *
  * `selecting` decides the next step (its condition against the run's
  * health, the budget, the input mapping) and builds the request that selects
  * its agent: a fixed `agentId`, or `capabilities` with the agents that failed
@@ -55,6 +60,13 @@ export interface ChainRunInput {
 /** Events a caller may send. */
 export type ChainRunEvent =
   | { type: 'CANCEL', reason?: string }
+  /**
+   * After restoring a persisted snapshot: re-arm the current state's timers
+   * (XState does not persist delayed events). In `running` the attempt is
+   * restarted with the same attempt number, hence the same message id; in
+   * `retrying` the backoff starts again.
+   */
+  | { type: 'RESUME' }
   | DoneActorEvent<StepAttempt>
   | ErrorActorEvent
 
@@ -206,6 +218,7 @@ export const chainRunMachine = setup({
     },
     running: {
       entry: 'emitStarted',
+      on: { RESUME: { target: 'running', reenter: true } },
       invoke: {
         src: 'executeStep',
         input: ({ context }) => context.request as StepRequest,
@@ -224,6 +237,7 @@ export const chainRunMachine = setup({
       ]
     },
     retrying: {
+      on: { RESUME: { target: 'retrying', reenter: true } },
       after: {
         retryDelay: { actions: 'nextAttempt', target: 'running' }
       }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { createActor } from 'xstate'
+import { SimulatedClock, createActor } from 'xstate'
+import { createExecuteStepActor } from '../../actors/execute-step.ts'
+import type { StepRequest } from '../../src/workflow/step-executor.ts'
 import { TaskError, ZeroStateError } from '../../src/errors.ts'
 import { chainRunMachine } from '../../machines/chain-run.ts'
 import { parseChain } from '../../src/chains/parse-chain.ts'
@@ -67,6 +69,41 @@ describe('chain-run: order, mapping and result', () => {
     const persisted = actor.getPersistedSnapshot()
     expect(JSON.parse(JSON.stringify(persisted))).toEqual(persisted)
     actor.stop()
+  })
+  it('resumes from a persisted snapshot: RESUME re-arms the backoff and the run finishes', async () => {
+    const spec = { name: 'c', steps: [step('a'), step('b', { retry: { maxAttempts: 2, backoffMs: 1000 }, inputMapping: { 'a.step': 'from' } })] }
+    const first = startChainRun(spec, req => req.stepId === 'b' && req.attempt === 1 ? fail() : { ok: true })
+    await flush()
+    first.clock.increment(10); await flush()
+    const persisted = JSON.parse(JSON.stringify(first.actor.getPersistedSnapshot()))
+    first.actor.stop()
+    const clock = new SimulatedClock()
+    const requests: StepRequest[] = []
+    const logic = chainRunMachine.provide({ actors: { executeStep: createExecuteStepActor(async req => { requests.push(req); return { agentId: 'x', output: 'done', cost: 0 } }, { clock }) } })
+    const resumed = createActor(logic, { clock, snapshot: persisted, input: { runId: 'run-1', chain: parseChain(spec) } }).start()
+    expect(resumed.getSnapshot().value).toBe('retrying')
+    resumed.send({ type: 'RESUME' })
+    clock.increment(999); await flush()
+    expect(requests).toHaveLength(0)
+    const result = await runToEnd(resumed, clock)
+    expect(requests.map(r => [r.stepId, r.attempt, r.input])).toEqual([['b', 2, { from: 'a' }]])
+    expect(result).toMatchObject({ status: 'completed', output: 'done', steps: [{ status: 'succeeded' }, { status: 'succeeded', attempts: 2 }] })
+  })
+  it('resumed in a running step, RESUME restarts the same attempt and its timeout', async () => {
+    const spec = { name: 'c', steps: [step('slow', { timeout: 500 })] }
+    const first = startChainRun(spec, () => ({ hang: true }))
+    await flush()
+    const persisted = JSON.parse(JSON.stringify(first.actor.getPersistedSnapshot()))
+    first.actor.stop()
+    const clock = new SimulatedClock()
+    const requests: StepRequest[] = []
+    const logic = chainRunMachine.provide({ actors: { executeStep: createExecuteStepActor(async (req, signal) => { requests.push(req); return await new Promise((_resolve, reject) => { signal.addEventListener('abort', () => { reject(new Error('aborted')) }) }) }, { clock }) } })
+    const resumed = createActor(logic, { clock, snapshot: persisted, input: { runId: 'run-1', chain: parseChain(spec) } }).start()
+    resumed.send({ type: 'RESUME' })
+    await flush()
+    expect(requests.at(-1)).toMatchObject({ stepId: 'slow', attempt: 1 })
+    clock.increment(500); await flush()
+    expect(resumed.getSnapshot().output).toMatchObject({ status: 'failed', steps: [{ error: { code: 'TIMEOUT' } }] })
   })
 })
 
