@@ -268,7 +268,15 @@ export class GossipBridge implements Transport {
 
   private readonly onMessage = (event: CustomEvent<GossipsubMessage>): void => {
     const { msg, propagationSource } = event.detail
-    const topic = msg.topic
+    this.ingest(msg.topic, msg.data, msg.type === 'signed' ? msg.from.toString() : undefined, propagationSource.toString())
+  }
+
+  /**
+   * Accept one gossipsub message: `signer` is gossipsub's verified author
+   * (StrictSign), `source` the peer it arrived from. Never throws; bad input
+   * is a counted drop.
+   */
+  ingest (topic: string, data: Uint8Array, signer: string | undefined, source: string): void {
     const direct = topic === this.inbox
     if (!direct && topic !== BROADCAST_TOPIC) {
       if (inboxOwner(topic) !== undefined) this.core.drop('wrong_node', undefined)
@@ -276,13 +284,11 @@ export class GossipBridge implements Transport {
     }
     let parts: Uint8Array[]
     try {
-      parts = splitFrame(msg.data)
+      parts = splitFrame(data)
     } catch (err) {
       this.core.drop(err instanceof EnvelopeDecodeError ? err.reason : 'malformed', undefined, err)
       return
     }
-    const signer = msg.type === 'signed' ? msg.from.toString() : undefined
-    const source = propagationSource.toString()
     for (const part of parts) this.onEnvelope(part, direct, signer, source)
   }
 

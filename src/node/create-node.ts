@@ -37,6 +37,8 @@ export interface NodeInternals {
   onAgent: (listener: (event: AgentLifecycleEvent) => void) => () => void
   /** The node's private key (signing). */
   privateKey: PrivateKey
+  /** The gossipsub bridge (tests feed it raw messages). */
+  bridge: GossipBridge
   core: RouterCore
   host: ReturnType<typeof createRootHost>
   addresses: AddressBook
@@ -184,6 +186,7 @@ export async function createBaseNode (init: NodeInit = {}): Promise<BaseNode> {
     internals: {
       onAgent: listener => { agentListeners.add(listener); return () => { agentListeners.delete(listener) } },
       privateKey,
+      bridge,
       core,
       host,
       addresses,

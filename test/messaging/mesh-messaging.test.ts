@@ -1,0 +1,202 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { encodeEnvelope, inboxTopic, isZeroStateError, type AgentMessage, type ZeroStateNode } from '../../src/index.ts'
+import { metricValue, startMesh, stopAll } from '../helpers/mesh.ts'
+
+/** Requests whose first transmission the fault injector swallows, by envelope id. */
+const dropFirst = new Set<string>()
+/** Requests the fault injector sends twice. */
+const duplicate = new Set<string>()
+
+describe('messaging across 3 real nodes', () => {
+  let nodes: ZeroStateNode[]
+  let a: ZeroStateNode, b: ZeroStateNode, c: ZeroStateNode
+
+  beforeAll(async () => {
+    nodes = await startMesh(3, {
+      retransmit: { initialMs: 50, maxMs: 200 },
+      faults: {
+        outbound: msg => {
+          if (msg.type !== 'REQUEST') return 'deliver'
+          if (dropFirst.has(msg.id) && (msg.attempt ?? 0) === 0) return 'drop'
+          if (duplicate.has(msg.id)) return 'duplicate'
+          return 'deliver'
+        }
+      }
+    })
+    ;[a, b, c] = nodes as [ZeroStateNode, ZeroStateNode, ZeroStateNode]
+  })
+
+  afterAll(async () => { await stopAll(nodes) })
+
+  it('answers a request from an agent on another node', async () => {
+    const echo = await b.spawnAgent({ name: 'echo', handle: (task: unknown) => ({ echoed: task }) })
+    await expect(a.bus.request(echo.id, { hello: 'mesh' })).resolves.toEqual({ echoed: { hello: 'mesh' } })
+    const reply = await c.bus.call(echo.id, [1, 2, 3])
+    expect(reply).toMatchObject({ payload: { echoed: [1, 2, 3] }, agentId: echo.id })
+    await echo.stop()
+  })
+
+  it('answers a request from an agent on the same node through the local fast path', async () => {
+    const local = await a.spawnAgent({ name: 'local', handle: (task: { n: number }, ctx) => { ctx.reportCost(0.5); return task.n * 2 } })
+    const caller = await a.spawnAgent({ name: 'caller', handle: async (task: { n: number }, ctx) => await ctx.bus.request(local.id, task) })
+    const sentBefore = await metricValue(a, 'zerostate_agent_messages_sent_total', { type: 'REQUEST' })
+    await expect(a.bus.call(caller.id, { n: 21 })).resolves.toMatchObject({ payload: 42 })
+    await expect(a.bus.call(local.id, { n: 1 })).resolves.toEqual({ payload: 2, cost: 0.5, agentId: local.id })
+    expect(await metricValue(a, 'zerostate_agent_messages_sent_total', { type: 'REQUEST' })).toBe(sentBefore + 3)
+    await Promise.all([local.stop(), caller.stop()])
+  })
+
+  it('delivers a broadcast to agents on every node', async () => {
+    const seen: string[] = []
+    const listeners = await Promise.all(nodes.map(async (n, i) => {
+      const agent = await n.spawnAgent({ name: `listener-${i}`, handle: () => null })
+      agent.bus.on('BROADCAST', msg => { seen.push(`${i}:${JSON.stringify(msg.payload)}`) })
+      return agent
+    }))
+    await a.bus.broadcast({ news: 'hello' })
+    await vi.waitFor(() => { expect([...seen].sort()).toEqual(['0:{"news":"hello"}', '1:{"news":"hello"}', '2:{"news":"hello"}']) })
+    await Promise.all(listeners.map(async l => { await l.stop() }))
+  })
+
+  it('fails at once with AGENT_NOT_FOUND for an unknown agent on a live node', async () => {
+    const started = Date.now()
+    const err = await a.bus.request(`${b.did}#nobody`, 1, { timeout: 10_000 }).catch((e: unknown) => e)
+    expect(isZeroStateError(err, 'AGENT_NOT_FOUND')).toBe(true)
+    expect(Date.now() - started).toBeLessThan(5_000)
+  })
+
+  it('times out, and aborts the remote handler at the deadline', async () => {
+    let aborted = false
+    const slow = await b.spawnAgent({
+      name: 'slow',
+      handle: async (_task: unknown, ctx) => await new Promise((_resolve, reject) => {
+        ctx.signal.addEventListener('abort', () => { aborted = true; reject(ctx.signal.reason) })
+      })
+    })
+    const err = await a.bus.request(slow.id, 1, { timeout: 200 }).catch((e: unknown) => e)
+    expect(isZeroStateError(err, 'TIMEOUT')).toBe(true)
+    await vi.waitFor(() => { expect(aborted).toBe(true) })
+    await slow.stop({ timeout: 100 })
+  })
+
+  it('rejects with ABORTED when the caller aborts, and counts the late response as dropped', async () => {
+    let release!: () => void
+    const gate = new Promise<void>(resolve => { release = resolve })
+    const gated = await b.spawnAgent({ name: 'gated', handle: async () => { await gate; return 'late' } })
+    const controller = new AbortController()
+    const pending = a.bus.request(gated.id, 1, { signal: controller.signal })
+    setTimeout(() => { controller.abort() }, 30)
+    const err = await pending.catch((e: unknown) => e)
+    expect(isZeroStateError(err, 'ABORTED')).toBe(true)
+    const lateBefore = await metricValue(a, 'zerostate_agent_messages_dropped_total', { reason: 'late_response' })
+    release()
+    await vi.waitFor(async () => { expect(await metricValue(a, 'zerostate_agent_messages_dropped_total', { reason: 'late_response' })).toBe(lateBefore + 1) })
+    await gated.stop()
+  })
+
+  it('drops an envelope whose from names another node than its sender', async () => {
+    let calls = 0
+    const target = await b.spawnAgent({ name: 'target', handle: () => { calls++; return 'ok' } })
+    const forged: AgentMessage = {
+      id: 'ab'.repeat(16), correlationId: 'ab'.repeat(16), type: 'REQUEST', delivery: 'BEST_EFFORT',
+      timestamp: Date.now(), ttl: 10_000, priority: 0, from: `${c.did}#mallory`, to: target.id, replyTo: `${c.did}#mallory`, payload: 'steal'
+    }
+    const before = await metricValue(b, 'zerostate_agent_messages_dropped_total', { reason: 'forged_sender' })
+    // Node a publishes an envelope claiming to come from node c.
+    await a.internals.libp2p.services.pubsub.publish(inboxTopic(b.peerId), encodeEnvelope(forged))
+    await vi.waitFor(async () => { expect(await metricValue(b, 'zerostate_agent_messages_dropped_total', { reason: 'forged_sender' })).toBe(before + 1) })
+    expect(calls).toBe(0)
+    await target.stop()
+  })
+
+  it('drops an expired envelope and never delivers it', async () => {
+    let calls = 0
+    const target = await b.spawnAgent({ name: 'expiry', handle: () => { calls++; return 'ok' } })
+    const expired: AgentMessage = {
+      id: 'cd'.repeat(16), correlationId: '0'.repeat(32), type: 'REQUEST', delivery: 'BEST_EFFORT',
+      timestamp: Date.now() - 60_000, ttl: 1_000, priority: 0, from: a.did, to: target.id, replyTo: a.did, payload: 'old news'
+    }
+    const before = await metricValue(b, 'zerostate_agent_messages_dropped_total', { reason: 'expired' })
+    await a.internals.libp2p.services.pubsub.publish(inboxTopic(b.peerId), encodeEnvelope(expired))
+    await vi.waitFor(async () => { expect(await metricValue(b, 'zerostate_agent_messages_dropped_total', { reason: 'expired' })).toBe(before + 1) })
+    expect(calls).toBe(0)
+    await target.stop()
+  })
+
+  it('takes a backlog in priority order', async () => {
+    let release!: () => void
+    const gate = new Promise<void>(resolve => { release = resolve })
+    const order: string[] = []
+    const worker = await b.spawnAgent({
+      name: 'prio',
+      handle: async (task: string) => { if (task === 'first') await gate; order.push(task); return task }
+    })
+    const first = a.bus.request(worker.id, 'first')
+    const rest = [
+      a.bus.request(worker.id, 'low', { priority: 1 }),
+      a.bus.request(worker.id, 'high', { priority: 200 }),
+      a.bus.request(worker.id, 'mid', { priority: 50 })
+    ]
+    // All three must sit in the mailbox before the gate opens.
+    await vi.waitFor(async () => { expect(await metricValue(b, 'zerostate_agent_queue_depth', { agent: worker.name })).toBe(3) })
+    release()
+    await Promise.all([first, ...rest])
+    expect(order).toEqual(['first', 'high', 'mid', 'low'])
+    await worker.stop()
+  })
+
+  it('answers MAILBOX_FULL when the mailbox overflows', async () => {
+    let release!: () => void
+    const gate = new Promise<void>(resolve => { release = resolve })
+    const worker = await b.spawnAgent({ name: 'tiny', mailboxSize: 1, handle: async () => { await gate; return 'done' } })
+    const calls = [0, 1, 2].map(async i => await a.bus.request(worker.id, i).then(() => 'ok', (e: unknown) => isZeroStateError(e) ? e.code : 'other'))
+    await vi.waitFor(async () => { expect(await metricValue(b, 'zerostate_agent_tasks_total', { agent: worker.name, outcome: 'rejected' })).toBe(1) })
+    release()
+    expect((await Promise.all(calls)).sort()).toEqual(['MAILBOX_FULL', 'ok', 'ok'])
+    await worker.stop()
+  })
+
+  it('runs an EXACTLY_ONCE request once under injected duplicates and answers repeats from the cache', async () => {
+    let calls = 0
+    const counter = await c.spawnAgent({ name: 'once', handle: () => ++calls })
+    const id = 'e1'.repeat(16)
+    duplicate.add(id)
+    const dupsBefore = await metricValue(c, 'zerostate_agent_messages_dropped_total', { reason: 'duplicate' })
+    await expect(a.bus.request(counter.id, 'x', { id, delivery: 'EXACTLY_ONCE' })).resolves.toBe(1)
+    await vi.waitFor(async () => { expect(await metricValue(c, 'zerostate_agent_messages_dropped_total', { reason: 'duplicate' })).toBeGreaterThan(dupsBefore) })
+    // The same id again (a resumed caller): answered from the cache, not run again.
+    await expect(a.bus.request(counter.id, 'x', { id, delivery: 'EXACTLY_ONCE' })).resolves.toBe(1)
+    expect(calls).toBe(1)
+    await counter.stop()
+  })
+
+  it('recovers an AT_LEAST_ONCE request whose first delivery was lost', async () => {
+    let calls = 0
+    const worker = await c.spawnAgent({ name: 'retry', handle: () => ++calls })
+    const id = 'f1'.repeat(16)
+    dropFirst.add(id)
+    const before = await metricValue(a, 'zerostate_agent_messages_retransmitted_total')
+    await expect(a.bus.request(worker.id, 'x', { id, delivery: 'AT_LEAST_ONCE', timeout: 5_000 })).resolves.toBe(1)
+    expect(await metricValue(a, 'zerostate_agent_messages_retransmitted_total')).toBeGreaterThan(before)
+    expect(calls).toBe(1)
+    await worker.stop()
+  })
+
+  it('rejects an invalid address with a typed error', async () => {
+    const err = await a.bus.request('did:key:nonsense#x', 1).catch((e: unknown) => e)
+    expect(isZeroStateError(err, 'INVALID_ADDRESS')).toBe(true)
+  })
+})
+
+describe('messaging with gossipsub StrictSign', () => {
+  it('answers requests across nodes when gossipsub signs every message', async () => {
+    const nodes = await startMesh(2, { signaturePolicy: 'strict-sign' })
+    try {
+      const [x, y] = nodes as [ZeroStateNode, ZeroStateNode]
+      const echo = await y.spawnAgent({ name: 'echo', handle: (t: unknown) => t })
+      await expect(x.bus.request(echo.id, 'signed')).resolves.toBe('signed')
+    } finally {
+      await stopAll(nodes)
+    }
+  })
+})
