@@ -1,0 +1,118 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { decodeEnvelope, didFromPublicKey, encodeEnvelope, isZeroStateError, MAX_ENVELOPE_BYTES, type AgentMessage } from '../../src/index.ts'
+import { encodeFrame, splitFrame } from '../../src/envelope/frame.ts'
+import { signedContent, signEncodedEnvelope, verifySignature } from '../../src/envelope/signing.ts'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+
+const hexId = fc.uint8Array({ minLength: 16, maxLength: 16 }).map(b => Buffer.from(b).toString('hex'))
+const nodeDid = fc.uint8Array({ minLength: 32, maxLength: 32 }).map(didFromPublicKey)
+const agentName = fc.stringMatching(/^[A-Za-z0-9._~-]{1,20}$/)
+const address = fc.tuple(nodeDid, fc.option(agentName, { nil: undefined })).map(([did, name]) => name === undefined ? did : `${did}#${name}`)
+const payload = fc.jsonValue().map(v => JSON.parse(JSON.stringify(v)) as unknown)
+
+const message: fc.Arbitrary<AgentMessage> = fc.record({
+  id: hexId,
+  correlation: fc.option(hexId, { nil: undefined }),
+  type: fc.constantFrom('REQUEST', 'RESPONSE', 'BROADCAST', 'NEGOTIATION', 'COORDINATION', 'HEARTBEAT', 'ACK'),
+  delivery: fc.constantFrom('BEST_EFFORT', 'AT_LEAST_ONCE', 'EXACTLY_ONCE'),
+  timestamp: fc.integer({ min: 0, max: 2 ** 47 }),
+  ttl: fc.integer({ min: 0, max: 86_400_000 }),
+  priority: fc.integer({ min: 0, max: 255 }),
+  from: address,
+  to: address,
+  replyTo: fc.option(address, { nil: undefined }),
+  payload,
+  attempt: fc.option(fc.integer({ min: 1, max: 1000 }), { nil: undefined }),
+  budget: fc.option(fc.double({ min: 0, max: 1e9, noNaN: true }), { nil: undefined })
+}).map(r => {
+  const msg: AgentMessage = {
+    id: r.id,
+    correlationId: r.correlation ?? r.id,
+    type: r.type,
+    delivery: r.delivery,
+    timestamp: r.timestamp,
+    ttl: r.ttl,
+    priority: r.priority,
+    from: r.from,
+    to: r.to,
+    replyTo: r.replyTo ?? r.from,
+    payload: r.payload
+  }
+  if (r.attempt !== undefined) msg.attempt = r.attempt
+  if (r.budget !== undefined) msg.budget = r.budget
+  return msg
+})
+
+describe('envelope codec', () => {
+  it('round-trips every valid message', () => {
+    fc.assert(fc.property(message, msg => {
+      expect(decodeEnvelope(encodeEnvelope(msg))).toEqual(msg)
+    }), { numRuns: 300 })
+  })
+
+  it('round-trips the compact form whose recipient node is implied by the inbox topic', () => {
+    fc.assert(fc.property(message, agentName, (msg, name) => {
+      const node = msg.from.split('#')[0]!
+      const direct = { ...msg, to: `${node}#${name}` }
+      const bytes = encodeEnvelope(direct, { impliedToNode: node })
+      expect(bytes.length).toBeLessThan(encodeEnvelope(direct).length)
+      expect(decodeEnvelope(bytes, { impliedToNode: node })).toEqual(direct)
+    }), { numRuns: 100 })
+  })
+
+  it('carries a cross-node REQUEST with at most 128 bytes beyond its payload', () => {
+    const from = `${didFromPublicKey(new Uint8Array(32).fill(1))}#client`
+    const toNode = didFromPublicKey(new Uint8Array(32).fill(2))
+    const msg: AgentMessage = {
+      id: 'a'.repeat(32), correlationId: 'a'.repeat(32), type: 'REQUEST', delivery: 'EXACTLY_ONCE', timestamp: Date.now(),
+      ttl: 30_000, priority: 5, from, to: `${toNode}#resize`, replyTo: from, payload: { image: 'x'.repeat(100) }, budget: 2.5
+    }
+    const payloadBytes = encodeEnvelope({ ...msg, payload: undefined }).length
+    const overhead = encodeEnvelope(msg, { impliedToNode: toNode }).length - (encodeEnvelope(msg).length - payloadBytes)
+    expect(overhead).toBeLessThanOrEqual(128)
+  })
+
+  it('throws a typed INVALID_ENVELOPE error for arbitrary bytes, never anything else', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), bytes => {
+      try {
+        decodeEnvelope(bytes)
+      } catch (err) {
+        expect(isZeroStateError(err, 'INVALID_ENVELOPE')).toBe(true)
+      }
+    }), { numRuns: 1000 })
+  })
+
+  it('rejects oversized input before decoding it', () => {
+    const err = (() => { try { decodeEnvelope(new Uint8Array(MAX_ENVELOPE_BYTES + 1)); return undefined } catch (e) { return e } })()
+    expect(isZeroStateError(err, 'INVALID_ENVELOPE')).toBe(true)
+    expect((err as { details: { reason: string } }).details.reason).toBe('oversized')
+  })
+
+  it('rejects unknown versions and types with their own reasons', () => {
+    const base = encodeEnvelope({ id: 'b'.repeat(32), correlationId: 'b'.repeat(32), type: 'REQUEST', delivery: 'BEST_EFFORT', timestamp: 1, ttl: 0, priority: 0, from: didFromPublicKey(new Uint8Array(32)), to: didFromPublicKey(new Uint8Array(32)), replyTo: didFromPublicKey(new Uint8Array(32)), payload: 1 })
+    const version = base.slice(); version[3] = 9 // fixmap, "v", 1 -> 9
+    expect(() => decodeEnvelope(version)).toThrowError(expect.objectContaining({ reason: 'unknown_version' }) as Error)
+  })
+
+  it('splits frames back into the envelopes they batch', () => {
+    fc.assert(fc.property(fc.array(message, { minLength: 1, maxLength: 20 }), msgs => {
+      const encoded = msgs.map(m => encodeEnvelope(m))
+      expect(splitFrame(encodeFrame(encoded)).map(b => decodeEnvelope(b))).toEqual(msgs)
+      expect(splitFrame(encoded[0]!)).toEqual([encoded[0]])
+    }), { numRuns: 100 })
+  })
+
+  it('signs envelopes so that any change to the signed bytes fails verification', async () => {
+    const key = await generateKeyPair('Ed25519')
+    const from = didFromPublicKey(key.publicKey.raw)
+    const msg: AgentMessage = { id: 'c'.repeat(32), correlationId: '0'.repeat(32), type: 'BROADCAST', delivery: 'BEST_EFFORT', timestamp: 5, ttl: 0, priority: 0, from, to: '', replyTo: from, payload: { hi: 1 } }
+    const signed = await signEncodedEnvelope(encodeEnvelope(msg), key)
+    const decoded = decodeEnvelope(signed)
+    expect(decoded.signature).toHaveLength(64)
+    const content = signedContent(signed)!
+    expect(await verifySignature(key.publicKey.raw, content, decoded.signature!)).toBe(true)
+    const tampered = content.slice(); tampered[tampered.length - 1] ^= 1
+    expect(await verifySignature(key.publicKey.raw, tampered, decoded.signature!)).toBe(false)
+  })
+})
