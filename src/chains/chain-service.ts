@@ -9,6 +9,7 @@ import type { ActorRefFrom } from 'xstate'
 import { AbortedError, ZeroStateError } from '../errors.ts'
 import type { ActorHost } from '../actor-host.ts'
 import type { StepExecutor } from '../workflow/step-executor.ts'
+import { rememberBounded, resultCancelledOnAbort, settleAll } from '../workflow/run-lifecycle.ts'
 import { createExecuteStepActor } from '../../actors/execute-step.ts'
 import { chainRunMachine, type ChainRunEmitted } from '../../machines/chain-run.ts'
 import { createChainMetrics, type ChainMetrics } from './chain-metrics.ts'
@@ -129,14 +130,7 @@ class DefaultChainService implements ChainService {
     const { signal } = options
     if (signal?.aborted === true) throw new AbortedError('chain run not started: the signal was already aborted', { cause: signal.reason })
     const run = this.start(spec, options.runId === undefined ? {} : { runId: options.runId })
-    if (signal === undefined) return await run.result
-    const onAbort = (): void => { this.cancel(run.id, 'aborted by the caller') }
-    signal.addEventListener('abort', onAbort, { once: true })
-    try {
-      return await run.result
-    } finally {
-      signal.removeEventListener('abort', onAbort)
-    }
+    return await resultCancelledOnAbort(run.result, signal, () => { this.cancel(run.id, 'aborted by the caller') })
   }
 
   start (spec: ChainSpecInput, options: ChainStartOptions = {}): ChainRun {
@@ -187,19 +181,11 @@ class DefaultChainService implements ChainService {
   }
 
   async stop (options: { signal?: AbortSignal } = {}): Promise<void> {
-    const pending = [...this.active.entries()].map(async ([id, run]) => {
+    const pending = [...this.active.entries()].map(([id, run]) => {
       this.cancel(id, 'the node is stopping')
-      await run.result
+      return run.result
     })
-    const all = Promise.all(pending).then(() => undefined)
-    const { signal } = options
-    if (signal === undefined) return await all
-    signal.throwIfAborted()
-    await new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => { reject(new AbortedError('stopping chain runs was aborted', { cause: signal.reason })) }
-      signal.addEventListener('abort', onAbort, { once: true })
-      void all.then(() => { signal.removeEventListener('abort', onAbort); resolve() })
-    })
+    await settleAll(pending, { ...options, what: 'stopping chain runs' })
   }
 
   /**
@@ -256,11 +242,7 @@ class DefaultChainService implements ChainService {
     const fields = { status: result.status, totalCost: result.totalCost, ms: elapsedMs }
     if (result.status === 'completed') log.info(fields, 'chain run completed')
     else log.warn({ ...fields, error: result.error }, 'chain run did not complete')
-    this.finished.set(result.id, { actor, result })
-    if (this.finished.size > this.keepFinished) {
-      const oldest = this.finished.keys().next().value
-      if (oldest !== undefined) this.finished.delete(oldest)
-    }
+    rememberBounded(this.finished, result.id, { actor, result }, this.keepFinished)
   }
 }
 

@@ -2,11 +2,10 @@
  * Validate a chain spec (a TypeScript object or the seed's snake_case JSON)
  * into a {@link ChainPlan}, reporting every problem with its path.
  */
-import { InvalidSpecError } from '../errors.ts'
 import { resolveRetryPolicy, type RetryPolicy } from '../workflow/retry-policy.ts'
 import {
   childPath, createSpecIssues, readBudget, readDuration, readInputMapping, readRecord, readRetryPolicy,
-  readSpecObject, readString, readStringArray, type SpecIssueCollector, type SpecObject
+  readSpecObject, readString, readStringArray, specValue, type SpecIssueCollector, type SpecObject
 } from '../workflow/spec-issues.ts'
 import type { ChainPlan, ChainSpec, ChainStepPlan, StepCondition } from './chain-types.ts'
 
@@ -34,14 +33,7 @@ const CONDITIONS: readonly StepCondition[] = ['on_success', 'on_failure', 'alway
  * ```
  */
 export function parseChain (spec: ChainSpec | string | Record<string, unknown>): ChainPlan {
-  let value: unknown = spec
-  if (typeof spec === 'string') {
-    try {
-      value = JSON.parse(spec)
-    } catch (err) {
-      throw new InvalidSpecError([{ path: '(root)', message: `not valid JSON: ${(err as Error).message}` }])
-    }
-  }
+  const value = specValue(spec)
   const issues = createSpecIssues()
   const chain = readSpecObject(value, '', issues, CHAIN_FIELDS)
   if (chain === undefined) issues.throwIfAny()

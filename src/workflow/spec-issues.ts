@@ -38,6 +38,20 @@ export function createSpecIssues (): SpecIssueCollector {
   }
 }
 
+/**
+ * A spec given as a JSON string is parsed; anything else is returned as is.
+ *
+ * @throws InvalidSpecError at path `(root)` when the string is not valid JSON
+ */
+export function specValue (spec: unknown): unknown {
+  if (typeof spec !== 'string') return spec
+  try {
+    return JSON.parse(spec)
+  } catch (err) {
+    throw new InvalidSpecError([{ path: '(root)', message: `not valid JSON: ${(err as Error).message}` }])
+  }
+}
+
 /** `"agent_id"` -> `"agentId"`; camelCase names are returned unchanged. */
 export function camelCase (key: string): string {
   return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
