@@ -30,6 +30,8 @@ export class StateTable {
   private readonly scope: AuthorityScope
   private readonly actors = new Map<string, StateEntry>()
   private readonly watchers = new Map<string, Set<string>>()
+  /** Tickets of `state.cas` requests: a conflict answers them with the current state instead of an error. */
+  private readonly casTickets = new Set<string>()
 
   constructor (scope: AuthorityScope) {
     this.scope = scope
@@ -44,6 +46,8 @@ export class StateTable {
         break
       }
       case 'state.set':
+      case 'state.cas':
+        if (op.op === 'state.cas') this.casTickets.add(ticket)
         this.actor(op.key).actor.send({ type: 'SET', ticket, value: structuredClone(op.value), expectedVersion: op.expectedVersion, caller, now: this.scope.now() })
         break
       case 'state.watch': {
@@ -72,6 +76,7 @@ export class StateTable {
     for (const { id } of this.actors.values()) this.scope.host.stop(id)
     this.actors.clear()
     this.watchers.clear()
+    this.casTickets.clear()
   }
 
   private unwatch (key: string, caller: string): void {
@@ -93,13 +98,20 @@ export class StateTable {
 
   private onEvent (event: SharedStateEmitted): void {
     const { scope } = this
+    const cas = this.casTickets.delete(event.ticket)
     if (event.type === 'conflict') {
       scope.metrics.stateConflicts.inc()
-      scope.settle(event.ticket, { ok: false, error: new StateConflictError(event.key, event.expected, event.currentVersion).toWire() })
+      if (cas) {
+        const current = this.actors.get(event.key)?.actor.getSnapshot().context.current ?? null
+        scope.settle(event.ticket, ok({ committed: false, state: current === null ? null : publicState(event.key, current) }))
+      } else {
+        scope.settle(event.ticket, { ok: false, error: new StateConflictError(event.key, event.expected, event.currentVersion).toWire() })
+      }
       return
     }
     scope.metrics.stateUpdates.inc()
-    scope.settle(event.ticket, ok(publicState(event.key, event.state)))
+    const state = publicState(event.key, event.state)
+    scope.settle(event.ticket, ok(cas ? { committed: true, state } : state))
     for (const caller of this.watchers.get(event.key) ?? []) {
       scope.notify(caller, { type: 'state', state: publicState(event.key, event.state) })
     }

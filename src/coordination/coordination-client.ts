@@ -114,23 +114,21 @@ class CoordinationClient implements Coordination {
     const maxRetries = options.maxRetries ?? 50
     const backoffMs = options.backoffMs ?? 2
     const maxBackoffMs = options.maxBackoffMs ?? 100
+    let current = await this.getState(key, options)
     for (let attempt = 0; ; attempt++) {
-      const current = await this.getState(key, options)
       const base = current?.value ?? {}
       if (typeof base !== 'object' || base === null || Array.isArray(base)) {
         throw new ZeroStateError('INVALID_ARGUMENT', `state "${key}" does not hold an object, so field "${field}" cannot be updated`)
       }
       const previous = (base as Record<string, unknown>)[field]
       const next = { ...base, [field]: typeof value === 'function' ? (value as (current: unknown) => unknown)(previous) : value }
-      try {
-        return await this.setState(key, next, current?.version ?? 0, options) as SharedState<T>
-      } catch (err) {
-        if (!isZeroStateError(err, 'STATE_CONFLICT')) throw err
-        if (attempt >= maxRetries) {
-          throw new ZeroStateError('STATE_RETRIES_EXHAUSTED', `state "${key}" kept changing: gave up after ${attempt + 1} attempts`, { cause: err, details: { key, attempts: attempt + 1 } })
-        }
-        await this.backoff(Math.min(maxBackoffMs, backoffMs * 2 ** attempt), options.signal)
+      const outcome = await this.run({ op: 'state.cas', key, value: next, expectedVersion: current?.version ?? 0 }, options.signal)
+      if (outcome.committed && outcome.state !== null) return outcome.state as SharedState<T>
+      current = outcome.state ?? undefined
+      if (attempt >= maxRetries) {
+        throw new ZeroStateError('STATE_RETRIES_EXHAUSTED', `state "${key}" kept changing: gave up after ${attempt + 1} attempts`, { details: { key, attempts: attempt + 1, currentVersion: current?.version ?? 0 } })
       }
+      await this.backoff(Math.min(maxBackoffMs, backoffMs * 2 ** attempt), options.signal)
     }
   }
 

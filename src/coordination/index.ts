@@ -10,6 +10,7 @@
  * const coordination = createCoordinationClient({ backend: authority, holder: node.address })
  * ```
  */
+export { attachCoordination, resolveNodeDid, COORDINATION_SERVICE, COORDINATION_PUSH_SERVICE, type AttachCoordinationInit, type NodeCoordination } from './attach-coordination.ts'
 export type { CoordinationBackend, OpContext, NotificationListener } from './coordination-backend.ts'
 export { createCoordinationClient, releaseHolder, newRequestId, type CoordinationClientInit } from './coordination-client.ts'
 export { createCoordinationMetrics, type CoordinationMetrics } from './coordination-metrics.ts'

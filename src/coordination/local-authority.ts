@@ -159,6 +159,7 @@ class LocalAuthorityImpl implements LocalAuthority {
           break
         case 'state.get':
         case 'state.set':
+        case 'state.cas':
         case 'state.watch':
         case 'state.unwatch':
           this.states.handle(request)

@@ -28,6 +28,8 @@ export type CoordinationOp =
   | { op: 'lock.renew', token: string, ttl: number }
   | { op: 'state.get', key: string }
   | { op: 'state.set', key: string, value: unknown, expectedVersion: number }
+  /** Like `state.set`, but a lost compare-and-set is a result carrying the current state (one round trip per retry). */
+  | { op: 'state.cas', key: string, value: unknown, expectedVersion: number }
   | { op: 'state.watch', key: string }
   | { op: 'state.unwatch', key: string }
   | { op: 'barrier.wait', name: string, parties: number, timeout?: number }
@@ -43,6 +45,7 @@ export interface OpResults {
   'lock.renew': LockGrant
   'state.get': SharedState | null
   'state.set': SharedState
+  'state.cas': { committed: boolean, state: SharedState | null }
   /** `version`: the key's version when the watch started (0: absent); every later version is pushed. */
   'state.watch': { watching: true, version: number }
   'state.unwatch': { watching: false }
@@ -122,7 +125,8 @@ export function parseOp (x: unknown): CoordinationOp {
     case 'state.get':
     case 'state.watch':
     case 'state.unwatch': return { op: o.op, key: name(o.key, 'key') }
-    case 'state.set': {
+    case 'state.set':
+    case 'state.cas': {
       if (o.value === undefined) throw invalid('value must not be undefined')
       return { op: o.op, key: name(o.key, 'key'), value: o.value, expectedVersion: count(o.expectedVersion ?? 0, 'expectedVersion', 0) }
     }
