@@ -5,7 +5,7 @@
 import { resolveRetryPolicy, type RetryPolicy } from '../workflow/retry-policy.ts'
 import {
   childPath, createSpecIssues, readBudget, readDuration, readInputMapping, readRecord, readRetryPolicy,
-  readSpecObject, readString, readStringArray, specValue, type SpecIssueCollector, type SpecObject
+  readSpecId, readSpecObject, readString, readStringArray, specValue, type SpecIssueCollector, type SpecObject
 } from '../workflow/spec-issues.ts'
 import type { ChainPlan, ChainSpec, ChainStepPlan, StepCondition } from './chain-types.ts'
 
@@ -43,7 +43,7 @@ export function parseChain (spec: ChainSpec | string | Record<string, unknown>):
 }
 
 function readChain (chain: SpecObject, issues: SpecIssueCollector): ChainPlan {
-  const id = readId(chain, issues)
+  const id = readSpecId(chain, 'id', issues)
   const name = readString(chain, 'name', issues) ?? id
   if (!chain.has('id') && !chain.has('name')) issues.add('name', 'is required (or give an id)')
   const description = readString(chain, 'description', issues)
@@ -89,7 +89,7 @@ function readSteps (chain: SpecObject, chainRetry: Partial<RetryPolicy> | undefi
 interface StepEntry { index: number, obj: SpecObject, plan: ChainStepPlan }
 
 function readStep (step: SpecObject, index: number, chainRetry: Partial<RetryPolicy> | undefined, issues: SpecIssueCollector): ChainStepPlan {
-  const givenId = readId(step, issues)
+  const givenId = readSpecId(step, 'id', issues)
   const givenName = readString(step, 'name', issues)
   const id = givenId ?? givenName ?? `step-${index + 1}`
   if (!step.has('id') && !step.has('name')) issues.add(step.pathOf('name'), 'is required (or give an id)')
@@ -119,15 +119,6 @@ function readStep (step: SpecObject, index: number, chainRetry: Partial<RetryPol
     ...(budget === undefined ? {} : { budget }),
     retry
   }
-}
-
-function readId (obj: SpecObject, issues: SpecIssueCollector): string | undefined {
-  const id = readString(obj, 'id', issues)
-  if (id?.includes('.') === true) {
-    issues.add(obj.pathOf('id'), 'must not contain "."')
-    return undefined
-  }
-  return id
 }
 
 function readCondition (step: SpecObject, issues: SpecIssueCollector): StepCondition {

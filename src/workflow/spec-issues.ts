@@ -140,6 +140,16 @@ export function readString (obj: SpecObject, name: string, issues: SpecIssueColl
   return value
 }
 
+/** An id field: a non-empty string without dots (dots separate the parts of mapping paths). */
+export function readSpecId (obj: SpecObject, name: string, issues: SpecIssueCollector, options: ReadOptions = {}): string | undefined {
+  const id = readString(obj, name, issues, options)
+  if (id?.includes('.') === true) {
+    issues.add(obj.pathOf(name), 'must not contain "."')
+    return undefined
+  }
+  return id
+}
+
 /** A finite number field, optionally `>= min` and an integer. */
 export function readNumber (obj: SpecObject, name: string, issues: SpecIssueCollector, options: ReadOptions & { min?: number, integer?: boolean } = {}): number | undefined {
   if (!present(obj, name, issues, options)) return undefined
