@@ -73,6 +73,11 @@ const HEX = /^[0-9a-f]{32}$/
 
 /** 32 lowercase hex chars -> 16 bytes. */
 export function idToBytes (id: string): Uint8Array {
+  if (id.length === 32) {
+    const bytes = Buffer.from(id, 'hex')
+    // Buffer.from stops at the first non-hex character; uppercase would not round-trip.
+    if (bytes.length === ID_BYTES && id === id.toLowerCase()) return bytes
+  }
   if (!HEX.test(id)) throw new ZeroStateError('INVALID_ARGUMENT', `message id must be 32 lowercase hex characters, got "${id.slice(0, 40)}"`)
   return Buffer.from(id, 'hex')
 }
@@ -94,9 +99,26 @@ export function addressToBytes (address: string): Uint8Array {
   return out
 }
 
+/**
+ * Memo of node key -> DID (base58 is the costliest step of decoding). A pure
+ * function's cache: nothing about one node is visible to another through it.
+ */
+const didMemo = new Map<string, string>()
+
+function didOfKey (key: Uint8Array): string {
+  const hex = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('hex')
+  let did = didMemo.get(hex)
+  if (did === undefined) {
+    did = didFromPublicKey(key)
+    if (didMemo.size >= 8192) didMemo.clear()
+    didMemo.set(hex, did)
+  }
+  return did
+}
+
 function bytesToAddress (bytes: Uint8Array, field: string): string {
   if (bytes.length < NODE_KEY_BYTES) throw malformed(`${field}: address shorter than a node key`)
-  const did = didFromPublicKey(bytes.subarray(0, NODE_KEY_BYTES))
+  const did = didOfKey(bytes.subarray(0, NODE_KEY_BYTES))
   let name: string
   try {
     name = textDecoder.decode(bytes.subarray(NODE_KEY_BYTES))

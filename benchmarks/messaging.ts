@@ -1,0 +1,190 @@
+/**
+ * Messaging benchmark: raw gossipsub (the baseline: same libp2p stack and
+ * gossipsub settings) against ZeroState on two nodes over loopback, plus the
+ * same-node path against a plain XState ping-pong, and the envelope overhead.
+ *
+ *   npx tsx benchmarks/messaging.ts
+ */
+import '../src/polyfill.ts'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { createActor, sendTo, setup, type AnyActorRef } from 'xstate'
+import { createNode, encodeEnvelope, inboxTopic, type AgentMessage, type ZeroStateNode } from '../src/index.ts'
+import { createLibp2pHost, type Libp2pHost, type SignaturePolicy } from '../src/net/libp2p-host.ts'
+import { MAX_FRAME_BYTES } from '../src/envelope/frame.ts'
+import { latencies, percentile, printRows, rate, type BenchRow } from './bench-util.ts'
+
+const SUITE = 'messaging'
+
+async function waitUntil (check: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > end) throw new Error('benchmark setup timed out')
+    await new Promise(resolve => setTimeout(resolve, 5))
+  }
+}
+
+async function rawPair (policy: SignaturePolicy): Promise<[Libp2pHost, Libp2pHost]> {
+  const make = async (): Promise<Libp2pHost> => await createLibp2pHost({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], signaturePolicy: policy, maxMessageBytes: MAX_FRAME_BYTES + 1024 })
+  const a = await make()
+  const b = await make()
+  a.services.pubsub.subscribe('a')
+  b.services.pubsub.subscribe('b')
+  await a.dial(b.getMultiaddrs()[0]!)
+  const sees = (x: Libp2pHost, topic: string, y: Libp2pHost): boolean => x.services.pubsub.getSubscribers(topic).some(p => p.equals(y.peerId))
+  await waitUntil(() => sees(a, 'b', b) && sees(b, 'a', a), 10_000)
+  return [a, b]
+}
+
+/** Raw gossipsub: round trip (b echoes a changed copy) and one-way throughput. */
+async function rawGossipsub (policy: SignaturePolicy, n: number, burst: number): Promise<{ p50: number, p99: number, perSecond: number }> {
+  const [a, b] = await rawPair(policy)
+  try {
+    b.services.pubsub.addEventListener('message', evt => {
+      if (evt.detail.topic !== 'b' || evt.detail.data[0] !== 1) return
+      const reply = evt.detail.data.slice()
+      reply[0] = 2
+      void b.services.pubsub.publish('a', reply).catch(() => {})
+    })
+    let answered: () => void = () => {}
+    a.services.pubsub.addEventListener('message', () => { answered() })
+    const payload = new Uint8Array(96)
+    const sorted = await latencies(n, async i => {
+      const data = payload.slice()
+      data[0] = 1
+      new DataView(data.buffer).setUint32(4, i)
+      new DataView(data.buffer).setFloat64(8, Math.random())
+      const done = new Promise<void>(resolve => { answered = resolve })
+      await a.services.pubsub.publish('b', data)
+      await done
+    })
+    let received = 0
+    let all: () => void = () => {}
+    b.services.pubsub.addEventListener('message', evt => { if (evt.detail.topic === 'b' && evt.detail.data[0] === 3 && ++received === burst) all() })
+    const finished = new Promise<void>(resolve => { all = resolve })
+    const t0 = performance.now()
+    for (let i = 0; i < burst; i++) {
+      const data = payload.slice()
+      data[0] = 3
+      new DataView(data.buffer).setUint32(4, i)
+      new DataView(data.buffer).setFloat64(8, Math.random())
+      void a.services.pubsub.publish('b', data).catch(() => {})
+    }
+    await Promise.race([finished, new Promise(resolve => setTimeout(resolve, 60_000))])
+    const perSecond = received / ((performance.now() - t0) / 1000)
+    return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), perSecond }
+  } finally {
+    await Promise.all([a.stop(), b.stop()])
+  }
+}
+
+async function meshPair (policy: SignaturePolicy): Promise<[ZeroStateNode, ZeroStateNode]> {
+  const a = await createNode({ signaturePolicy: policy })
+  const b = await createNode({ signaturePolicy: policy })
+  await a.dial(b.multiaddrs[0]!)
+  const sees = (x: ZeroStateNode, y: ZeroStateNode): boolean => x.internals.libp2p.services.pubsub.getSubscribers(inboxTopic(y.peerId)).some(p => p.toString() === y.peerId)
+  await waitUntil(() => sees(a, b) && sees(b, a), 10_000)
+  return [a, b]
+}
+
+/** ZeroState: remote request/response latency and one-way throughput. */
+async function zeroState (policy: SignaturePolicy, n: number, burst: number): Promise<{ p50: number, p99: number, perSecond: number }> {
+  const [a, b] = await meshPair(policy)
+  try {
+    const echo = await b.spawnAgent({ name: 'echo', handle: (task: unknown) => task })
+    // One-way envelopes: counted by a bus listener at the receiving agent's address.
+    let received = 0
+    let all: () => void = () => {}
+    const sink = await b.spawnAgent({ name: 'sink', handle: () => null })
+    sink.bus.on('NEGOTIATION', () => { if (++received === burst) all() })
+    const payload = { data: 'x'.repeat(80) }
+    await a.bus.request(echo.id, payload)
+    const sorted = await latencies(n, async () => await a.bus.request(echo.id, payload))
+    const finished = new Promise<void>(resolve => { all = resolve })
+    const t0 = performance.now()
+    for (let i = 0; i < burst; i++) void a.bus.send({ to: sink.id, type: 'NEGOTIATION', payload: { i } })
+    await Promise.race([finished, new Promise(resolve => setTimeout(resolve, 60_000))])
+    const perSecond = received / ((performance.now() - t0) / 1000)
+    return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), perSecond }
+  } finally {
+    await Promise.all([a.stop(), b.stop()])
+  }
+}
+
+/** Plain XState: two actors, ping and pong, one round trip per call. */
+async function xstatePingPongRate (n: number): Promise<number> {
+  const ponger = createActor(setup({ types: {} as { events: { type: 'ping', from: AnyActorRef } } }).createMachine({
+    on: { ping: { actions: sendTo(({ event }) => event.from, { type: 'pong' }) } }
+  })).start()
+  let resolve: () => void = () => {}
+  const pinger = createActor(setup({
+    types: {} as { events: { type: 'go' } | { type: 'pong' } },
+    actions: { resolve: () => { resolve() } }
+  }).createMachine({
+    on: {
+      go: { actions: sendTo(() => ponger, ({ self }) => ({ type: 'ping' as const, from: self })) },
+      pong: { actions: 'resolve' }
+    }
+  })).start()
+  const once = async (): Promise<void> => { await new Promise<void>(r => { resolve = r; pinger.send({ type: 'go' }) }) }
+  await rate(2000, once)
+  const perSecond = await rate(n, once)
+  pinger.stop()
+  ponger.stop()
+  return perSecond
+}
+
+async function sameNodeRate (n: number): Promise<number> {
+  const node = await createNode()
+  try {
+    const echo = await node.spawnAgent({ name: 'echo', handle: (task: unknown) => task })
+    await rate(2000, async i => await node.bus.request(echo.id, i))
+    return await rate(n, async i => await node.bus.request(echo.id, i))
+  } finally {
+    await node.stop()
+  }
+}
+
+/** Bytes on the wire for one cross-node REQUEST minus the encoded payload. */
+function envelopeOverhead (): number {
+  const fromNode = 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK'
+  const toNode = 'did:key:z6MkmjY8GnV5i9YTDtPETC2uUAW6ejw3nk5mXF5yci5ab7th'
+  const msg: AgentMessage = {
+    id: '0123456789abcdef0123456789abcdef', correlationId: '0123456789abcdef0123456789abcdef', type: 'REQUEST', delivery: 'EXACTLY_ONCE',
+    timestamp: Date.now(), ttl: 30_000, priority: 5, from: `${fromNode}#planner`, to: `${toNode}#resize`, replyTo: `${fromNode}#planner`,
+    payload: { image: 'x'.repeat(100) }, budget: 2.5
+  }
+  const withPayload = encodeEnvelope(msg, { impliedToNode: toNode }).length
+  const payloadBytes = encodeEnvelope({ ...msg, payload: { image: 'x'.repeat(100) } }).length - encodeEnvelope({ ...msg, payload: undefined }).length - 2
+  return withPayload - payloadBytes
+}
+
+export async function benchMessaging (options: { n?: number, burst?: number } = {}): Promise<BenchRow[]> {
+  const n = options.n ?? 2000
+  const burst = options.burst ?? 20_000
+  const rows: BenchRow[] = []
+  for (const policy of ['strict-no-sign', 'strict-sign'] as const) {
+    const raw = await rawGossipsub(policy, n, policy === 'strict-sign' ? 3000 : 5000)
+    const zs = await zeroState(policy, n, burst)
+    rows.push(
+      { suite: SUITE, metric: `raw gossipsub round trip p50 (${policy})`, value: raw.p50, unit: 'ms' },
+      { suite: SUITE, metric: `raw gossipsub round trip p99 (${policy})`, value: raw.p99, unit: 'ms' },
+      { suite: SUITE, metric: `remote request/response p50 (${policy})`, value: zs.p50, unit: 'ms', baseline: raw.p50, ratio: zs.p50 / raw.p50, target: '<= 1.15x raw', pass: zs.p50 / raw.p50 <= 1.15 },
+      { suite: SUITE, metric: `remote request/response p99 (${policy})`, value: zs.p99, unit: 'ms', baseline: raw.p99, ratio: zs.p99 / raw.p99 },
+      { suite: SUITE, metric: `raw gossipsub one-way (${policy})`, value: raw.perSecond, unit: 'msg/s' },
+      { suite: SUITE, metric: `remote one-way envelopes (${policy})`, value: zs.perSecond, unit: 'env/s', baseline: raw.perSecond, ratio: zs.perSecond / raw.perSecond, target: '>= 20,000/s', pass: zs.perSecond >= 20_000 }
+    )
+  }
+  const pingPong = await xstatePingPongRate(20_000)
+  const sameNode = await sameNodeRate(20_000)
+  rows.push(
+    { suite: SUITE, metric: 'plain xstate ping-pong', value: pingPong, unit: 'round trips/s' },
+    { suite: SUITE, metric: 'same-node request/response', value: sameNode, unit: 'req/s', baseline: pingPong, ratio: pingPong / sameNode, target: '>= 50,000/s and <= 4x ping-pong time', pass: sameNode >= 50_000 && pingPong / sameNode <= 4 }
+  )
+  const overhead = envelopeOverhead()
+  rows.push({ suite: SUITE, metric: 'REQUEST envelope overhead', value: overhead, unit: 'bytes', target: '<= 128', pass: overhead <= 128 })
+  return rows
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  printRows(await benchMessaging())
+}
