@@ -3,6 +3,7 @@ import { createNode, TaskError, type ZeroStateNode } from '../../src/index.ts'
 import { createHttpApi, type HttpApi } from '../../src/http/http-api.ts'
 import { followRun, type RunEvent } from '../../src/cli/sse-client.ts'
 import type { RunView } from '../../src/http/run-view.ts'
+import type { HttpNode } from '../../src/http/http-node.ts'
 
 let node: ZeroStateNode
 let api: HttpApi
@@ -140,7 +141,7 @@ describe('HTTP API', () => {
     const { status, body } = await json('/v1/agents')
     expect(status).toBe(200)
     expect(Array.isArray(body.agents)).toBe(true)
-    if (node.directory !== undefined) expect(body.agents.map((a: { id: string }) => a.id)).toContain(upperId)
+    if ((node as Partial<HttpNode>).directory !== undefined) expect(body.agents.map((a: { id: string }) => a.id)).toContain(upperId)
   })
 
   it('serves Prometheus text at /metrics', async () => {
