@@ -3,6 +3,8 @@
  * (task chains, DAG workflows).
  */
 import { createChainService, type ChainService } from '../chains/chain-service.ts'
+import { attachCoordination } from '../coordination/attach-coordination.ts'
+import type { Coordination } from '../coordination/types.ts'
 import { createDagService, type DagService } from '../dags/dag-service.ts'
 import { createBusStepExecutor } from '../workflow/bus-step-executor.ts'
 import { createBaseNode, type NodeInternals } from './create-node.ts'
@@ -23,6 +25,10 @@ export interface ZeroStateNode extends ZeroStateNodeCore {
   readonly chains: ChainService
   /** Parallel DAG workflows. */
   readonly dags: DagService
+  /** Locks, shared state and barriers, acting as this node. */
+  readonly coordination: Coordination
+  /** Coordination acting as one of this node's agents (its holdings are released when it stops). */
+  coordinationFor: (agentId: string) => Coordination
   /** Building blocks for extensions and tests; not a stable API. */
   readonly internals: NodeInternals
 }
@@ -36,8 +42,16 @@ export async function createNode (init: NodeInit = {}): Promise<ZeroStateNode> {
   const executeStep = createBusStepExecutor(base.bus)
   const chains = createChainService({ host, executeStep, registry: base.registry, logger: base.logger.child({ service: 'chains' }) })
   const dags = createDagService({ host, executeStep, registry: base.registry, logger: base.logger.child({ service: 'dags' }) })
+  const coordination = attachCoordination(base, init.coordinator === undefined ? {} : { coordinator: init.coordinator })
+  if (init.coordinator?.includes('/p2p/') === true && !coordination.isCoordinator) {
+    await base.dial(init.coordinator).catch((err: unknown) => { base.logger.warn({ err, coordinator: init.coordinator }, 'could not dial the coordinator') })
+  }
+  base.internals.onAgent(event => {
+    if (event.type !== 'stopped') return
+    coordination.releaseHolder(event.id).catch((err: unknown) => { base.logger.debug({ err, agent: event.id }, 'releasing a stopped agent\'s coordination holdings failed') })
+  })
   base.internals.onStop(async () => {
     await Promise.allSettled([chains.stop(), dags.stop()])
   })
-  return Object.assign(base, { chains, dags })
+  return Object.assign(base, { chains, dags, coordination: coordination.coordination, coordinationFor: coordination.forHolder })
 }
