@@ -29,14 +29,14 @@ export class BarrierTable {
   private readonly generations = new Map<string, number>()
   private readonly reaper: IdleReaper<BarrierEntry>
 
-  constructor (scope: AuthorityScope) {
+  constructor (scope: AuthorityScope, keepIdle: number) {
     this.scope = scope
     this.reaper = new IdleReaper(scope.host, this.actors, (name, { actor }) => {
       const { arrivals, generation } = actor.getSnapshot().context
       if (arrivals.length > 0) return false
       this.generations.set(name, generation)
       return true
-    })
+    }, keepIdle)
   }
 
   handle (request: AuthorityRequest): void {

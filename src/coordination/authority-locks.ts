@@ -37,7 +37,7 @@ export class LockTable {
   private readonly reaper: IdleReaper<LockEntry>
   private revokes = 0
 
-  constructor (scope: AuthorityScope, memory: { ttlMs: number, maxEntries: number }) {
+  constructor (scope: AuthorityScope, memory: { ttlMs: number, maxEntries: number }, keepIdle: number) {
     this.scope = scope
     this.lost = new ExpiringMap({ ...memory, now: scope.now })
     this.reaper = new IdleReaper(scope.host, this.actors, (resource, { actor }) => {
@@ -45,7 +45,7 @@ export class LockTable {
       if (holders.length > 0 || waiters.length > 0) return false
       this.fencing.set(resource, lastFencingToken)
       return true
-    })
+    }, keepIdle)
   }
 
   handle (request: AuthorityRequest): void {

@@ -48,6 +48,8 @@ export interface LocalAuthorityInit {
   resultTtlMs?: number
   /** Cap on remembered answers (oldest dropped first). Default 100 000. */
   maxRememberedResults?: number
+  /** Idle lock and barrier actors kept alive for reuse (most recently used first). Default 256. */
+  keepIdleActors?: number
 }
 
 /** The built-in backend, plus what its node calls on membership changes. */
@@ -87,9 +89,10 @@ class LocalAuthorityImpl implements LocalAuthority {
       notify: (caller, notification) => { this.listeners.notify(caller, notification) },
       actorId: (kind, name) => `coordination/${kind}/${++this.actors}/${name}`
     }
-    this.locks = new LockTable(this.scope, { ttlMs: init.resultTtlMs ?? 120_000, maxEntries: init.maxRememberedResults ?? 100_000 })
+    const keepIdle = init.keepIdleActors ?? 256
+    this.locks = new LockTable(this.scope, { ttlMs: init.resultTtlMs ?? 120_000, maxEntries: init.maxRememberedResults ?? 100_000 }, keepIdle)
     this.states = new StateTable(this.scope)
-    this.barriers = new BarrierTable(this.scope)
+    this.barriers = new BarrierTable(this.scope, keepIdle)
   }
 
   async execute<O extends CoordinationOp>(rawOp: O, ctx: OpContext): Promise<CoordinationResult<ResultOf<O>>> {

@@ -31,7 +31,7 @@ export function createClockedHost (clock: SimulatedClock): ActorHost & { size: (
 }
 
 /** An authority on a simulated clock, and clients for it. */
-export function setup (options: { resultTtlMs?: number } = {}) {
+export function setup (options: { resultTtlMs?: number, keepIdleActors?: number } = {}) {
   const clock = new SimulatedClock()
   clock.set(1_000_000)
   const host = createClockedHost(clock)

@@ -100,13 +100,25 @@ describe('locks through the client and the local authority', () => {
   })
 
   it('fencing tokens keep increasing after the resource actor went idle and was stopped', async () => {
-    const { client, host } = setup()
+    const { client, host } = setup({ keepIdleActors: 0 })
     const first = await client(A).acquireLock('db', { ttl: 1000 })
     await client(A).releaseLock(first.token)
     await flush()
     expect(host.size()).toBe(0)
     const second = await client(B).acquireLock('db', { ttl: 1000 })
     expect(second.fencingToken).toBe(2)
+  })
+
+  it('keeps only the most recently used idle lock actors alive', async () => {
+    const { client, host } = setup({ keepIdleActors: 2 })
+    for (const resource of ['a', 'b', 'c', 'd']) {
+      const lock = await client(A).acquireLock(resource, { ttl: 1000 })
+      await client(A).releaseLock(lock.token)
+    }
+    await flush()
+    expect(host.size()).toBe(2)
+    const again = await client(A).acquireLock('a', { ttl: 1000 })
+    expect(again.fencingToken).toBe(2)
   })
 
   it('a retried acquire with the same request id returns the same grant and never grants twice', async () => {

@@ -1,0 +1,135 @@
+/**
+ * Coordination benchmark on two real nodes (127.0.0.1): node A is the
+ * coordinator, node B reaches it over the bus. Each row is measured beside a
+ * plain request/response round trip of the same path in the same run:
+ *
+ * - uncontended exclusive acquire + release, local (on A) and remote (from B): p50 / p99
+ * - contended throughput: 10 holders (5 on A, 5 on B) acquiring and releasing one lock
+ * - state compare-and-set latency, local and remote
+ * - a 10-party barrier (5 on A, 5 on B): time from the last arrival to the last release
+ *
+ *   npx tsx benchmarks/coordination.ts [iterations] [--json out.json]
+ *
+ * Targets: uncontended acquire within 1.2x of a request round trip; a 10-party
+ * barrier released within 5 ms of the last arrival.
+ */
+import '../src/polyfill.ts'
+import { writeFile } from 'node:fs/promises'
+import { pino } from 'pino'
+import { createBaseNode, type BaseNode } from '../src/node/create-node.ts'
+import { attachCoordination, type NodeCoordination } from '../src/coordination/attach-coordination.ts'
+import type { Coordination } from '../src/coordination/types.ts'
+
+export interface CoordinationBenchRow {
+  name: string
+  path: 'local' | 'remote' | 'mixed'
+  samples: number
+  p50Ms: number
+  p99Ms: number
+  /** Operations per second (throughput rows), else null. */
+  opsPerSec: number | null
+  /** The plain request/response round trip of the same path (an echo agent), p50 and p99. */
+  baselineP50Ms: number
+  baselineP99Ms: number
+  /** p50Ms / baselineP50Ms. */
+  ratio: number
+}
+
+const logger = pino({ level: 'silent' })
+
+function percentile (sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN
+}
+
+async function sample (n: number, op: () => Promise<void>): Promise<number[]> {
+  for (let i = 0; i < Math.min(50, n); i++) await op()
+  const times: number[] = []
+  for (let i = 0; i < n; i++) {
+    const start = performance.now()
+    await op()
+    times.push(performance.now() - start)
+  }
+  return times.sort((a, b) => a - b)
+}
+
+const round = (v: number): number => Math.round(v * 1000) / 1000
+
+function row (name: string, path: CoordinationBenchRow['path'], times: number[], baseline: number[], opsPerSec: number | null = null): CoordinationBenchRow {
+  const p50 = percentile(times, 0.5)
+  const base = percentile(baseline, 0.5)
+  return { name, path, samples: times.length, p50Ms: round(p50), p99Ms: round(percentile(times, 0.99)), opsPerSec, baselineP50Ms: round(base), baselineP99Ms: round(percentile(baseline, 0.99)), ratio: round(p50 / base) }
+}
+
+export async function benchCoordination (iterations = 500): Promise<CoordinationBenchRow[]> {
+  const a = await createBaseNode({ logger })
+  const b = await createBaseNode({ logger, bootstrap: a.multiaddrs.map(m => m.toString()) })
+  const nodes: Array<{ base: BaseNode, coordination: NodeCoordination }> = [
+    { base: a, coordination: attachCoordination(a) },
+    { base: b, coordination: attachCoordination(b, { coordinator: a.did }) }
+  ]
+  try {
+    const echo = await a.spawnAgent({ name: 'echo', handle: task => task })
+    await b.bus.request(echo.id, 'warm', { timeout: 10_000 })
+    const [ca, cb] = nodes.map(n => n.coordination.coordination) as [Coordination, Coordination]
+    await cb.getState('warm')
+
+    const localRtt = await sample(iterations, async () => { await a.bus.request(echo.id, 1) })
+    const remoteRtt = await sample(iterations, async () => { await b.bus.request(echo.id, 1) })
+    const rows: CoordinationBenchRow[] = []
+
+    for (const [path, client, baseline] of [['local', ca, localRtt], ['remote', cb, remoteRtt]] as const) {
+      const acquireOnly: number[] = []
+      rows.push(row('acquire + release (uncontended)', path, await sample(iterations, async () => {
+        const t = performance.now()
+        const lock = await client.acquireLock(`solo-${path}`, { ttl: 10_000 })
+        acquireOnly.push(performance.now() - t)
+        await client.releaseLock(lock.token)
+      }), baseline))
+      rows.push(row('acquire (uncontended)', path, acquireOnly.slice(-iterations).sort((x, y) => x - y), baseline))
+      let version = (await client.getState(`cas-${path}`))?.version ?? 0
+      rows.push(row('state compare-and-set', path, await sample(iterations, async () => {
+        version = (await client.setState(`cas-${path}`, { v: version }, version)).version
+      }), baseline))
+    }
+
+    const holders = Array.from({ length: 10 }, (_, i) => nodes[i % 2].coordination.forHolder(`${nodes[i % 2].base.did}#h${i}`))
+    const perHolder = Math.max(10, Math.floor(iterations / 10))
+    const waits: number[] = []
+    const start = performance.now()
+    await Promise.all(holders.map(async h => {
+      for (let i = 0; i < perHolder; i++) {
+        const t = performance.now()
+        const lock = await h.acquireLock('contended', { ttl: 10_000 })
+        waits.push(performance.now() - t)
+        await h.releaseLock(lock.token)
+      }
+    }))
+    const elapsed = (performance.now() - start) / 1000
+    rows.push(row('contended acquire (10 holders)', 'mixed', waits.sort((x, y) => x - y), remoteRtt, Math.round(holders.length * perHolder / elapsed)))
+
+    const parties = Array.from({ length: 10 }, (_, i) => nodes[i % 2].coordination.forHolder(`${nodes[i % 2].base.did}#p${i}`))
+    const releaseTimes: number[] = []
+    for (let round = 0; round < Math.max(20, Math.floor(iterations / 20)); round++) {
+      const done: number[] = []
+      const early = parties.slice(0, 9).map(async p => { await p.waitAtBarrier('bench', 10, { timeout: 10_000 }); done.push(performance.now()) })
+      await new Promise(resolve => setTimeout(resolve, 5))
+      const lastArrival = performance.now()
+      await parties[9].waitAtBarrier('bench', 10, { timeout: 10_000 })
+      done.push(performance.now())
+      await Promise.all(early)
+      releaseTimes.push(Math.max(...done) - lastArrival)
+    }
+    rows.push(row('10-party barrier: last arrival -> all released', 'mixed', releaseTimes.sort((x, y) => x - y), remoteRtt))
+    return rows
+  } finally {
+    for (const n of nodes.reverse()) await n.base.stop({ timeout: 100 })
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
+  const iterations = Number(process.argv[2] ?? 500)
+  const rows = await benchCoordination(Number.isFinite(iterations) ? iterations : 500)
+  console.table(rows)
+  const json = process.argv.indexOf('--json')
+  if (json !== -1 && process.argv[json + 1] !== undefined) await writeFile(process.argv[json + 1] as string, JSON.stringify({ benchmark: 'coordination', at: new Date().toISOString(), rows }, null, 2))
+}
