@@ -67,6 +67,8 @@ export type ChainRunEvent =
    * `retrying` the backoff starts again.
    */
   | { type: 'RESUME' }
+  /** Internal: the attempt's timeout (raised with a delay only when the step has one). */
+  | { type: 'STEP_TIMEOUT', attempt: number }
   | DoneActorEvent<StepAttempt>
   | ErrorActorEvent
 
@@ -77,6 +79,7 @@ export type ChainRunEmitted =
   | { type: 'step.finished', runId: string, index: number, step: ChainStepResult }
 
 const CANCELLED_MESSAGE = 'chain run cancelled'
+const STEP_TIMER = 'chain-step-timeout'
 
 export const chainRunMachine = setup({
   types: {
@@ -92,7 +95,6 @@ export const chainRunMachine = setup({
     })
   },
   delays: {
-    stepTimeout: ({ context }) => context.request?.timeoutMs ?? 0,
     retryDelay: ({ context }) => backoffDelay(currentStep(context).retry, context.attempt)
   },
   guards: {
@@ -100,7 +102,7 @@ export const chainRunMachine = setup({
     finished: ({ context }) => context.index >= context.chain.steps.length,
     skips: ({ context }) => !conditionHolds(currentStep(context).condition, context.healthy),
     refused: ({ context }) => planStep(context).kind === 'refuse',
-    hasStepTimeout: ({ context }) => context.request?.timeoutMs !== undefined,
+    currentAttempt: ({ context, event }) => event.type === 'STEP_TIMEOUT' && event.attempt === context.attempt,
     attemptSucceeded: ({ context }) => context.lastAttempt?.ok === true,
     mayRetry: ({ context }) => {
       const last = context.lastAttempt
@@ -132,9 +134,11 @@ export const chainRunMachine = setup({
       const request = stepRequest(context, currentStep(context), context.request?.input ?? {}, attempt, context.grant, context.avoidAgents)
       enqueue.assign({ attempt, request, lastAttempt: null })
     }),
-    emitStarted: enqueueActions(({ context, enqueue }) => {
+    startAttempt: enqueueActions(({ context, enqueue }) => {
       if (context.request === null) return
       const step = currentStep(context)
+      const timeoutMs = context.request.timeoutMs
+      if (timeoutMs !== undefined) enqueue.raise({ type: 'STEP_TIMEOUT', attempt: context.attempt }, { id: STEP_TIMER, delay: timeoutMs })
       enqueue.emit({ type: 'step.started', runId: context.runId, stepId: step.id, stepName: step.name, index: context.index, attempt: context.attempt, request: context.request })
     }),
     recordAttempt: enqueueActions(({ context, event, enqueue }) => {
@@ -195,6 +199,9 @@ export const chainRunMachine = setup({
       enqueue.assign(next)
       if (running) enqueue.emit(finishedEvent(next, context.index))
     }),
+    cancelStepTimer: enqueueActions(({ context, enqueue }) => {
+      if (context.request?.timeoutMs !== undefined) enqueue.cancel(STEP_TIMER)
+    }),
     markStatus: enqueueActions(({ enqueue }, status: ChainStatus) => {
       enqueue.assign({ status })
     })
@@ -217,16 +224,17 @@ export const chainRunMachine = setup({
       ]
     },
     running: {
-      entry: 'emitStarted',
-      on: { RESUME: { target: 'running', reenter: true } },
+      entry: 'startAttempt',
+      exit: 'cancelStepTimer',
+      on: {
+        RESUME: { target: 'running', reenter: true },
+        STEP_TIMEOUT: { guard: 'currentAttempt', actions: 'recordTimeout', target: 'settling' }
+      },
       invoke: {
         src: 'executeStep',
         input: ({ context }) => context.request as StepRequest,
         onDone: { actions: 'recordAttempt', target: 'settling' },
         onError: { actions: 'recordCrash', target: 'settling' }
-      },
-      after: {
-        stepTimeout: { guard: 'hasStepTimeout', actions: 'recordTimeout', target: 'settling' }
       }
     },
     settling: {
