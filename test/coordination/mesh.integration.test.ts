@@ -3,27 +3,23 @@
  * coordinator, nodes 1 and 2 reach it over the bus.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createBaseNode, type BaseNode } from '../../src/node/create-node.ts'
-import { attachCoordination, type NodeCoordination } from '../../src/coordination/attach-coordination.ts'
-import { isZeroStateError } from '../../src/errors.ts'
-import type { Coordination } from '../../src/coordination/types.ts'
+import { createNode, isZeroStateError, type ZeroStateNode } from '../../src/index.ts'
 import { silentLogger } from './helpers.ts'
 
-interface MeshNode { base: BaseNode, coordination: NodeCoordination }
-
-async function startMesh (count: number): Promise<MeshNode[]> {
-  const first = await createBaseNode({ logger: silentLogger })
-  const bases = [first]
-  for (let i = 1; i < count; i++) bases.push(await createBaseNode({ logger: silentLogger, bootstrap: first.multiaddrs.map(a => a.toString()) }))
+async function startMesh (count: number): Promise<ZeroStateNode[]> {
+  const first = await createNode({ logger: silentLogger })
+  const nodes = [first]
+  const coordinator = first.multiaddrs[0].toString()
+  for (let i = 1; i < count; i++) nodes.push(await createNode({ logger: silentLogger, coordinator }))
   for (let i = 1; i < count; i++) {
-    for (let j = i + 1; j < count; j++) await bases[i].dial(bases[j].multiaddrs[0])
+    for (let j = i + 1; j < count; j++) await nodes[i].dial(nodes[j].multiaddrs[0])
   }
-  return bases.map(base => ({ base, coordination: attachCoordination(base, { coordinator: first.peerId }) }))
+  return nodes
 }
 
 /** Wait until every node can reach the coordinator (gossipsub subscriptions settle). */
-async function ready (nodes: MeshNode[]): Promise<void> {
-  await Promise.all(nodes.map(async n => { await n.coordination.coordination.getState('ready-probe') }))
+async function ready (nodes: ZeroStateNode[]): Promise<void> {
+  await Promise.all(nodes.map(async n => { await n.coordination.getState('ready-probe') }))
 }
 
 /** A resource that rejects writes with a stale fencing token. */
@@ -46,21 +42,30 @@ class FencedResource {
 }
 
 describe('coordination on 3 real nodes', () => {
-  let nodes: MeshNode[] = []
+  let nodes: ZeroStateNode[] = []
   beforeAll(async () => {
     nodes = await startMesh(3)
     await ready(nodes)
   })
   afterAll(async () => {
-    await Promise.allSettled(nodes.map(async n => { await n.base.stop({ timeout: 100 }) }))
+    await Promise.allSettled(nodes.map(async n => { await n.stop({ timeout: 100 }) }))
   })
 
   it('10 agents across the nodes each increment a shared counter 20 times: the result is exactly 200', async () => {
-    const agents: Coordination[] = Array.from({ length: 10 }, (_, i) => nodes[i % 3].coordination.forHolder(`${nodes[i % 3].base.did}#counter-${i}`))
-    await Promise.all(agents.map(async agent => {
-      for (let i = 0; i < 20; i++) await agent.updateState('counter', 'count', (n: unknown) => ((n as number | undefined) ?? 0) + 1)
+    const agents = await Promise.all(Array.from({ length: 10 }, async (_, i) => {
+      const node = nodes[i % 3]
+      const agent = await node.spawnAgent({
+        name: `counter-${i}`,
+        handle: async () => {
+          const coordination = node.coordinationFor(agent.id)
+          for (let k = 0; k < 20; k++) await coordination.updateState('counter', 'count', (n: unknown) => ((n as number | undefined) ?? 0) + 1)
+          return 'done'
+        }
+      })
+      return agent
     }))
-    const state = await nodes[1].coordination.coordination.getState<{ count: number }>('counter')
+    await Promise.all(agents.map(async (agent, i) => await nodes[(i + 1) % 3].bus.request(agent.id, 'go', { timeout: 20_000 })))
+    const state = await nodes[1].coordination.getState<{ count: number }>('counter')
     expect(state?.value.count).toBe(200)
   })
 
@@ -69,12 +74,12 @@ describe('coordination on 3 real nodes', () => {
     let grants = 0
     await Promise.all(nodes.map(async node => {
       for (let i = 0; i < 5; i++) {
-        const lock = await node.coordination.coordination.acquireLock('fenced', { ttl: 10_000 })
+        const lock = await node.coordination.acquireLock('fenced', { ttl: 10_000 })
         resource.enter(lock.fencingToken)
         grants += 1
         await new Promise(resolve => setImmediate(resolve))
         resource.leave()
-        await node.coordination.coordination.releaseLock(lock.token)
+        await node.coordination.releaseLock(lock.token)
       }
     }))
     expect(grants).toBe(15)
@@ -84,7 +89,7 @@ describe('coordination on 3 real nodes', () => {
   })
 
   it('a 10-party barrier across 3 nodes releases all together', async () => {
-    const parties = Array.from({ length: 10 }, (_, i) => nodes[i % 3].coordination.forHolder(`${nodes[i % 3].base.did}#party-${i}`))
+    const parties = Array.from({ length: 10 }, (_, i) => nodes[i % 3].coordinationFor(`${nodes[i % 3].did}#party-${i}`))
     const released: number[] = []
     const results = await Promise.all(parties.map(async p => {
       const r = await p.waitAtBarrier('compile', 10, { timeout: 10_000 })
@@ -96,28 +101,35 @@ describe('coordination on 3 real nodes', () => {
   })
 
   it('a holder whose node dies loses the lock after its TTL, and the next holder gets a larger token', async () => {
-    const extra = await createBaseNode({ logger: silentLogger, bootstrap: nodes[0].base.multiaddrs.map(a => a.toString()) })
-    const doomed = attachCoordination(extra, { coordinator: nodes[0].base.did })
+    const extra = await createNode({ logger: silentLogger, coordinator: nodes[0].multiaddrs[0].toString() })
     try {
-      await doomed.coordination.getState('ready-probe')
-      const held = await doomed.coordination.acquireLock('leader', { ttl: 300 })
+      await extra.coordination.getState('ready-probe')
+      const held = await extra.coordination.acquireLock('leader', { ttl: 300 })
       await extra.internals.libp2p.stop() // crash: no goodbye, no release
       const start = performance.now()
-      const next = await nodes[2].coordination.coordination.acquireLock('leader', { ttl: 1000 })
+      const next = await nodes[2].coordination.acquireLock('leader', { ttl: 1000 })
       expect(performance.now() - start).toBeGreaterThan(150)
       expect(next.fencingToken).toBeGreaterThan(held.fencingToken)
-      const renew = await nodes[0].coordination.authority?.execute({ op: 'lock.renew', token: held.token, ttl: 100 }, { caller: extra.did, requestId: 'late-renew' })
-      expect(renew).toMatchObject({ ok: false, error: { code: 'LOCK_LOST' } })
-      await nodes[2].coordination.coordination.releaseLock(next.token)
+      const renew = await nodes[0].coordination.renewLock(held.token, 100).catch((e: unknown) => e)
+      expect(isZeroStateError(renew, 'LOCK_LOST')).toBe(true)
+      await nodes[2].coordination.releaseLock(next.token)
     } finally {
       await extra.stop({ timeout: 100 }).catch(() => {})
     }
   })
 
   it('a remote wait:false acquire of a held lock fails with LOCK_CONFLICT', async () => {
-    const lock = await nodes[0].coordination.coordination.acquireLock('busy', { ttl: 5000 })
-    const err = await nodes[1].coordination.coordination.acquireLock('busy', { ttl: 5000, wait: false }).catch((e: unknown) => e)
+    const lock = await nodes[0].coordination.acquireLock('busy', { ttl: 5000 })
+    const err = await nodes[1].coordination.acquireLock('busy', { ttl: 5000, wait: false }).catch((e: unknown) => e)
     expect(isZeroStateError(err, 'LOCK_CONFLICT')).toBe(true)
-    await nodes[0].coordination.coordination.releaseLock(lock.token)
+    await nodes[0].coordination.releaseLock(lock.token)
+  })
+
+  it('a stopped agent\'s locks are released at once', async () => {
+    const agent = await nodes[1].spawnAgent({ name: 'holder', handle: () => null })
+    await nodes[1].coordinationFor(agent.id).acquireLock('agent-lock', { ttl: 60_000 })
+    const waiting = nodes[2].coordination.acquireLock('agent-lock', { ttl: 1000 })
+    await agent.stop()
+    expect((await waiting).fencingToken).toBe(2)
   })
 })
