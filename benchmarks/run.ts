@@ -1,0 +1,64 @@
+/**
+ * `npm run bench`: every suite, each against its baseline measured in the
+ * same run. Prints one table and writes benchmarks/results/latest.json and
+ * benchmarks/results/latest.md.
+ *
+ *   npm run bench                 # all suites
+ *   npm run bench -- messaging    # only the named suites
+ */
+import '../src/polyfill.ts'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { cpus } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { printRows, round, type BenchRow } from './bench-util.ts'
+import { benchMessaging } from './messaging.ts'
+import { benchChains } from './chains.ts'
+import { benchDags } from './dags.ts'
+import { benchCoordination } from './coordination.ts'
+
+type Suite = () => Promise<BenchRow[]>
+
+const suites: Record<string, Suite> = {
+  messaging: async () => await benchMessaging(),
+  chains: async () => await benchChains(),
+  dags: async () => (await benchDags()).flatMap(r => {
+    const label = `${r.shape} DAG of ${r.nodes} no-op nodes (maxParallelism ${r.maxParallelism})`
+    const out: BenchRow[] = [{ suite: 'dags', metric: `${label}: scheduling overhead`, value: r.msPerNode, unit: 'ms/node', target: '< 0.2 ms/node', pass: r.msPerNode < 0.2 }]
+    if (r.bytesPerNode !== null) out.push({ suite: 'dags', metric: `${label}: memory`, value: r.bytesPerNode, unit: 'bytes/node', target: '< 1024 bytes/node', pass: r.bytesPerNode < 1024 })
+    return out
+  }),
+  coordination: async () => (await benchCoordination()).map(r => ({
+    suite: 'coordination',
+    metric: `${r.name} (${r.path})${r.opsPerSec === null ? ' p50' : ''}`,
+    value: r.opsPerSec ?? r.p50Ms,
+    unit: r.opsPerSec === null ? 'ms' : 'ops/s',
+    baseline: r.baselineP50Ms,
+    ratio: r.ratio
+  }))
+}
+
+const here = dirname(fileURLToPath(import.meta.url))
+const wanted = process.argv.slice(2).filter(a => !a.startsWith('-'))
+const rows: BenchRow[] = []
+for (const [name, suite] of Object.entries(suites)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue
+  process.stderr.write(`running ${name}...\n`)
+  rows.push(...await suite())
+}
+printRows(rows)
+
+const meta = { date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown' }
+const resultsDir = join(here, 'results')
+await mkdir(resultsDir, { recursive: true })
+await writeFile(join(resultsDir, 'latest.json'), JSON.stringify({ ...meta, rows }, null, 2) + '\n')
+const md = [
+  `Benchmarks: ${meta.date}, Node ${meta.node}, ${meta.cpus} cores (${meta.cpu}). Command: \`npm run bench\`.`,
+  '',
+  '| suite | metric | value | unit | baseline | ratio | target | pass |',
+  '| --- | --- | ---: | --- | ---: | ---: | --- | --- |',
+  ...rows.map(r => `| ${r.suite} | ${r.metric} | ${round(r.value)} | ${r.unit} | ${r.baseline === undefined ? '' : round(r.baseline)} | ${r.ratio === undefined ? '' : round(r.ratio)} | ${r.target ?? ''} | ${r.pass === undefined ? '' : r.pass ? 'yes' : 'no'} |`)
+].join('\n') + '\n'
+await writeFile(join(resultsDir, 'latest.md'), md)
+process.stderr.write(`wrote ${join(resultsDir, 'latest.json')} and latest.md\n`)
+process.exit(0)
