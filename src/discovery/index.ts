@@ -7,7 +7,7 @@ export type { AgentDirectory, DirectoryEntry, DirectoryChange } from './agent-di
 export type { AgentLoad, AnnouncedAgent, HeartbeatPayload } from './heartbeat.ts'
 export {
   createSelectorRegistry, firstSelector, randomSelector, leastLoadedSelector, DEFAULT_STRATEGY,
-  type AgentSelector, type SelectionContext, type SelectorRegistry
+  type AgentSelector, type SyncAgentSelector, type SelectionContext, type SelectorRegistry
 } from './selectors.ts'
 export { rankBids, type Auctioneer, type AuctionBid, type AuctionOptions, type AuctionResult } from './auctioneer.ts'
 export { defaultBid } from './auction-bidder.ts'

@@ -42,18 +42,21 @@ export type AgentSelector = (
   ctx: SelectionContext
 ) => DirectoryEntry | undefined | Promise<DirectoryEntry | undefined>
 
+/** A selector that decides at once (the built-ins). */
+export type SyncAgentSelector = (candidates: readonly DirectoryEntry[], ctx: SelectionContext) => DirectoryEntry | undefined
+
 /** The first candidate in directory order. */
-export const firstSelector: AgentSelector = candidates => candidates[0]
+export const firstSelector: SyncAgentSelector = candidates => candidates[0]
 
 /** A uniformly random candidate. */
-export const randomSelector: AgentSelector = (candidates, ctx) =>
+export const randomSelector: SyncAgentSelector = (candidates, ctx) =>
   candidates[Math.min(candidates.length - 1, Math.floor(ctx.random() * candidates.length))]
 
 /**
  * The candidate with the fewest running + queued tasks relative to its
  * concurrency (ties: fewer tasks in absolute terms, then at random).
  */
-export const leastLoadedSelector: AgentSelector = (candidates, ctx) => {
+export const leastLoadedSelector: SyncAgentSelector = (candidates, ctx) => {
   let best: DirectoryEntry | undefined
   let bestRatio = Infinity
   let bestTasks = Infinity
