@@ -12,7 +12,7 @@
  * @example
  * ```ts
  * const barrier = createActor(barrierMachine, { input: { name: 'compile' } }).start()
- * barrier.on('released', e => console.log(e.tickets))
+ * barrier.on('released', e => { released.push(...e.tickets) })
  * barrier.send({ type: 'ARRIVE', ticket: 't1', caller: 'did:key:z#a', parties: 2, timeout: 1000 })
  * ```
  */

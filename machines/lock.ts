@@ -15,7 +15,7 @@
  * @example
  * ```ts
  * const lock = createActor(lockMachine, { input: { resource: 'db', lastFencingToken: 0 } }).start()
- * lock.on('granted', e => console.log(e.fencingToken))
+ * lock.on('granted', e => { tokens.push(e.fencingToken) })
  * lock.send({ type: 'ACQUIRE', ticket: 't1', token: 'k1', holder: 'did:key:z#a', lockType: 'exclusive', ttl: 5000, wait: true })
  * ```
  */

@@ -9,7 +9,7 @@
  * @example
  * ```ts
  * const key = createActor(sharedStateMachine, { input: { key: 'counter' } }).start()
- * key.on('committed', e => console.log(e.state.version))
+ * key.on('committed', e => { versions.push(e.state.version) })
  * key.send({ type: 'SET', ticket: 't1', value: { n: 1 }, expectedVersion: 0, caller: 'did:key:z#a', now: 0 })
  * ```
  */

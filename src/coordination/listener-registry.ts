@@ -5,7 +5,7 @@
  * @example
  * ```ts
  * const listeners = new ListenerRegistry(logger)
- * const off = listeners.subscribe(agentId, n => console.log(n.type))
+ * const off = listeners.subscribe(agentId, n => { seen.push(n.type) })
  * listeners.notify(agentId, { type: 'lockLost', resource: 'db', token, fencingToken: 3, reason: 'expired' })
  * ```
  */
