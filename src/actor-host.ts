@@ -25,7 +25,7 @@ export function createStandaloneHost (options: { inspect?: Observer<InspectionEv
   const actors = new Map<string, { stop: () => void }>()
   return {
     spawn (logic, { id, input, snapshot }) {
-      const actor = createActor(logic, {
+      const actor = createActor(logic as AnyActorLogic, {
         id,
         input,
         ...(snapshot === undefined ? {} : { snapshot: snapshot as never }),
