@@ -188,7 +188,7 @@ export function createAuctioneer (init: AuctioneerInit): Auctioneer {
           })
         }
         outcome = 'awarded'
-        return { auctionId, winner: bid, bids: ranked, output: reply.payload, cost: reply.cost }
+        return { auctionId, winner: bid, bids, output: reply.payload, cost: reply.cost }
       }
       throw new ZeroStateError('AUCTION_FAILED', `every bidder for ${options.capability} was gone when awarded`, {
         ...(lastGone === undefined ? {} : { cause: lastGone }),
