@@ -96,6 +96,9 @@ const base = setup({
     isRunningTask: ({ context, event }) => 'taskId' in event && indexOfTask(context.running, event.taskId) >= 0,
     restartBudgetSpent: ({ context }) => context.recentCrashes > context.supervision.maxRestarts,
     hasRunning: ({ context }) => context.running.length > 0,
+    hasLogic: ({ context }) => context.hasLogic,
+    /** The event ends the only running task and nothing is queued: the agent becomes idle. */
+    settlesLastTask: ({ context, event }) => context.running.length === 1 && context.mailbox.length === 0 && 'taskId' in event && context.running[0].taskId === event.taskId,
     noneRunning: ({ context }) => context.running.length === 0,
     graceLimited: ({ context }) => context.stopGraceMs !== null
   },
@@ -255,19 +258,54 @@ export const agentMachine = base.createMachine({
   states: {
     running: {
       entry: [spawnLogic, dispatchQueued],
-      initial: 'idle',
+      initial: 'resume',
       states: {
-        idle: { always: { guard: 'hasRunning', target: 'busy' } },
-        busy: { always: { guard: 'noneRunning', target: 'idle' } }
+        // entered on start and after a restart (which may have started queued tasks)
+        resume: { always: [{ guard: 'hasRunning', target: 'busy' }, { target: 'idle' }] },
+        // nothing runs and the mailbox is empty
+        idle: {
+          on: {
+            'task.arrive': [
+              { guard: 'hasLogic', target: 'busy', actions: startArrived },
+              // the hot path of a function agent: plain actions, no planning
+              {
+                target: 'busy',
+                actions: [
+                  base.assign({ running: ({ event }) => event.type === 'task.arrive' ? [event.task] : [] }),
+                  { type: 'startTask', params: ({ event }) => ({ task: event.task }) }
+                ]
+              }
+            ]
+          }
+        },
+        // at least one task runs
+        busy: {
+          on: {
+            'task.arrive': [
+              { guard: 'isDuplicate' },
+              { guard: 'hasFreeSlot', actions: startArrived },
+              { guard: 'mailboxFull', actions: rejectMailboxFull },
+              { actions: enqueueArrived }
+            ],
+            'task.done': [
+              {
+                guard: 'settlesLastTask',
+                target: 'idle',
+                actions: [
+                  { type: 'reply', params: ({ context, event }) => ({ task: context.running[0], result: { ok: true, output: event.output, cost: sanitizeCost(event.cost) }, outcome: 'succeeded' }) },
+                  base.assign({ running: [] })
+                ]
+              },
+              { actions: settleAndRefill }
+            ],
+            ...Object.fromEntries(TASK_OUTCOMES.filter(type => type !== 'task.done').map(type => [type, [
+              { guard: 'settlesLastTask', target: 'idle', actions: settleAndRefill },
+              { actions: settleAndRefill }
+            ]]))
+          }
+        }
       },
       on: {
-        'task.arrive': [
-          { guard: 'isDuplicate' },
-          { guard: 'hasFreeSlot', actions: startArrived },
-          { guard: 'mailboxFull', actions: rejectMailboxFull },
-          { actions: enqueueArrived }
-        ],
-        ...Object.fromEntries(TASK_OUTCOMES.map(type => [type, { actions: settleAndRefill }])),
         'task.crashed': [
           { guard: { type: 'isRunningTask' }, target: '#agent.checkBudget', actions: recordCrash }
         ],

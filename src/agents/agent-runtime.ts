@@ -125,11 +125,11 @@ export function createAgentRuntime (spec: AgentSpec, deps: AgentRuntimeDeps): Ag
     else settle(run, result, false)
   }
 
-  /** Mark a task started; false (and a TIMEOUT cancel) when its deadline has already passed. */
+  /** Mark a task started; undefined (and a TIMEOUT cancel) when its deadline has already passed. */
   const begin = (task: AgentTask): TaskRun | undefined => {
     const run = runs.get(task.taskId) ?? track(task)
     run.startedAt = performance.now()
-    if (task.deadline > 0 && task.deadline <= now()) {
+    if (run.expired) {
       send({ type: 'task.cancel', taskId: task.taskId, reason: deadlineError(task) })
       return undefined
     }
@@ -139,8 +139,10 @@ export function createAgentRuntime (spec: AgentSpec, deps: AgentRuntimeDeps): Ag
   const track = (task: AgentTask): TaskRun => {
     const run = new TaskRun(task, agentId, logger, bus)
     runs.set(task.taskId, run)
+    if (!(task.deadline > 0 && task.deadline < Infinity)) return run
     const delay = task.deadline - now()
-    if (task.deadline > 0 && delay > 0 && delay <= TIMEOUT_DELAY_MAX) {
+    if (delay <= 0) run.expired = true
+    else if (delay <= TIMEOUT_DELAY_MAX) {
       run.timer = setTimeout(() => { send({ type: 'task.cancel', taskId: task.taskId, reason: deadlineError(task) }) }, delay)
       run.timer.unref?.()
     }

@@ -26,6 +26,8 @@ export class TaskRun implements TaskContext {
   cost = 0
   /** performance.now() when the task started; -1 while queued. */
   startedAt = -1
+  /** True when the deadline had passed before the task could start. */
+  expired = false
   /** Deadline timer, armed while the task is held by the agent. */
   timer: ReturnType<typeof setTimeout> | undefined = undefined
   private controller: AbortController | undefined = undefined
@@ -33,6 +35,7 @@ export class TaskRun implements TaskContext {
   private childLogger: Logger | undefined = undefined
   private readonly parentLogger: Logger
   private readonly agentId: string
+  private boundReportCost: ((cost: number) => void) | undefined = undefined
 
   constructor (task: AgentTask, agentId: string, logger: Logger, bus: MessageBus) {
     this.task = task
@@ -44,7 +47,6 @@ export class TaskRun implements TaskContext {
     this.bus = bus
     this.parentLogger = logger
     this.agentId = agentId
-    this.reportCost = this.reportCost.bind(this)
   }
 
   /** Aborted at the deadline, when the caller gives up, or when the agent stops or crashes. */
@@ -62,9 +64,14 @@ export class TaskRun implements TaskContext {
     return this.childLogger
   }
 
-  /** Add to the task's cost; ignores anything but finite non-negative numbers. */
-  reportCost (cost: number): void {
-    if (typeof cost === 'number' && Number.isFinite(cost) && cost >= 0) this.cost += cost
+  /** Add to the task's cost (summed); ignores anything but finite non-negative numbers. Safe to destructure. */
+  get reportCost (): (cost: number) => void {
+    if (this.boundReportCost === undefined) {
+      this.boundReportCost = (cost: number) => {
+        if (typeof cost === 'number' && Number.isFinite(cost) && cost >= 0) this.cost += cost
+      }
+    }
+    return this.boundReportCost
   }
 
   /** Abort the task's signal with the typed error rebuilt from `reason`. */
