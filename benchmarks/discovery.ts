@@ -10,6 +10,7 @@
  */
 import '../src/polyfill.ts'
 import { pino } from 'pino'
+import { percentile, round } from './bench-util.ts'
 import { attachDiscovery, type NodeDiscovery } from '../src/discovery/attach-discovery.ts'
 import type { Reply } from '../src/bus-types.ts'
 import type { CapabilityCaller } from '../src/messaging/message-bus.ts'
@@ -74,8 +75,8 @@ export async function benchDiscovery (options: DiscoveryBenchOptions = {}): Prom
       down.push(performance.now() - stopAt)
     }
     const rows: Array<Record<string, unknown>> = [
-      { case: 'spawn -> discoverable on another node', n: spawns, p50Ms: round(percentile(up, 0.5)), p95Ms: round(percentile(up, 0.95)), heartbeatMs },
-      { case: 'stop -> gone on another node', n: spawns, p50Ms: round(percentile(down, 0.5)), p95Ms: round(percentile(down, 0.95)), heartbeatMs }
+      { case: 'spawn -> discoverable on another node', n: spawns, p50Ms: round(percentile(up.sort((a, b) => a - b), 0.5), 2), p95Ms: round(percentile(up, 0.95), 2), heartbeatMs },
+      { case: 'stop -> gone on another node', n: spawns, p50Ms: round(percentile(down.sort((a, b) => a - b), 0.5), 2), p95Ms: round(percentile(down, 0.95), 2), heartbeatMs }
     ]
 
     for (const [where, host] of [['local', n1], ['remote', n2]] as const) {
@@ -104,7 +105,7 @@ export async function benchDiscovery (options: DiscoveryBenchOptions = {}): Prom
       const byId = best.get('by id')! * 1000 / requests
       for (const [name, ms] of best) {
         const us = ms * 1000 / requests
-        rows.push({ case: `${where} agents, ${name}`, n: requests, usPerRequest: round(us), overheadUs: round(us - byId) })
+        rows.push({ case: `${where} agents, ${name}`, n: requests, usPerRequest: round(us, 2), overheadUs: round(us - byId, 2) })
       }
       // the selection step alone: the installed caller with a send that answers at once
       const answer = async (agentId: string): Promise<Reply> => ({ payload: null, cost: 0, agentId })
@@ -117,7 +118,7 @@ export async function benchDiscovery (options: DiscoveryBenchOptions = {}): Prom
           for (let i = 0; i < n; i++) await n1.caller(target, answer, {})
           fastest = Math.min(fastest, performance.now() - start)
         }
-        rows.push({ case: `${where} agents, selection alone (${strategy}, 3 candidates)`, n, usPerRequest: round(fastest * 1000 / n) })
+        rows.push({ case: `${where} agents, selection alone (${strategy}, 3 candidates)`, n, usPerRequest: round(fastest * 1000 / n, 2) })
       }
     }
     return rows
@@ -141,15 +142,6 @@ async function waitUntil (condition: () => boolean, timeoutMs: number): Promise<
     if (Date.now() > deadline) throw new Error('condition not met in time')
     await new Promise(resolve => { setTimeout(resolve, 10) })
   }
-}
-
-function percentile (values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN
-}
-
-function round (n: number): number {
-  return Number(n.toFixed(2))
 }
 
 if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
