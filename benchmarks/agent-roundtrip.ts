@@ -1,10 +1,14 @@
 /**
  * Micro benchmark: sequential deliver -> reply round trips through the agent
  * runtime (sync and async handlers), against a plain XState ping-pong of two
- * actors measured in the same run. Prints a table and the ratios.
+ * actors measured in the same run. Prints a table and the ratios;
+ * `benchAgentRoundTrip` is the suite for `npm run bench`.
  *
  *   npx tsx benchmarks/agent-roundtrip.ts [N]
+ *
+ * Writes the same numbers to benchmarks/results/agent-roundtrip.json.
  */
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { pino } from 'pino'
 import { Registry } from 'prom-client'
 import { createActor, sendTo, setup, type AnyActorRef } from 'xstate'
@@ -14,8 +18,8 @@ import { createAgentMetrics } from '../src/agents/agent-metrics.ts'
 import { createAgentRuntime } from '../src/agents/agent-runtime.ts'
 import type { MessageBus } from '../src/bus-types.ts'
 import type { AgentTask } from '../machines/agent-types.ts'
+import { printRows, type BenchRow } from './bench-util.ts'
 
-const N = Number(process.argv[2] ?? 20_000)
 const WARMUP = 2_000
 
 /** Two plain actors: the pinger sends `ping`, the ponger answers `pong`, the pinger resolves. */
@@ -73,21 +77,37 @@ async function agentRoundTrip (n: number, handle: TaskHandler): Promise<number> 
   return ms
 }
 
-const rows: Array<{ case: string, ms: number }> = []
-// interleave and repeat so JIT warm-up and GC do not favour one side
-for (let round = 0; round < 3; round++) {
-  rows.push({ case: 'xstate ping-pong (2 actors)', ms: await xstatePingPong(N) })
-  rows.push({ case: 'agent runtime, sync handler', ms: await agentRoundTrip(N, (task: unknown) => task) })
-  rows.push({ case: 'agent runtime, async handler', ms: await agentRoundTrip(N, async (task: unknown) => task) })
+/**
+ * Best-of-3 sequential round trips of the agent runtime (sync and async
+ * handlers) and of a plain XState ping-pong, interleaved in one run.
+ */
+export async function benchAgentRoundTrip (n = 20_000): Promise<BenchRow[]> {
+  const runs: Array<{ name: string, ms: number }> = []
+  // interleave and repeat so JIT warm-up and GC do not favour one side
+  for (let round = 0; round < 3; round++) {
+    runs.push({ name: PING_PONG, ms: await xstatePingPong(n) })
+    runs.push({ name: 'agent deliver -> reply, sync handler', ms: await agentRoundTrip(n, (task: unknown) => task) })
+    runs.push({ name: 'agent deliver -> reply, async handler', ms: await agentRoundTrip(n, async (task: unknown) => task) })
+  }
+  const best = new Map<string, number>()
+  for (const run of runs) best.set(run.name, Math.min(best.get(run.name) ?? Infinity, run.ms))
+  const baseline = n / ((best.get(PING_PONG) ?? NaN) / 1000)
+  return [...best].map(([name, ms]) => {
+    const perSec = n / (ms / 1000)
+    if (name === PING_PONG) return { suite: 'agents', metric: `${name}, round trips`, value: perSec, unit: '/s' }
+    const ratio = baseline / perSec
+    return { suite: 'agents', metric: `${name}, round trips`, value: perSec, unit: '/s', baseline, ratio, target: '>= 50000/s and <= 4x ping-pong', pass: perSec >= 50_000 && ratio <= 4 }
+  })
 }
 
-const best = new Map<string, number>()
-for (const row of rows) best.set(row.case, Math.min(best.get(row.case) ?? Infinity, row.ms))
-const baseline = best.get('xstate ping-pong (2 actors)') ?? NaN
-console.log(`sequential round trips, N=${N}, best of 3 (node ${process.version})`)
-console.table([...best].map(([name, ms]) => ({
-  case: name,
-  'round trips/s': Math.round(N / (ms / 1000)),
-  'µs/round trip': Number((ms * 1000 / N).toFixed(2)),
-  'vs ping-pong': Number((ms / baseline).toFixed(2))
-})))
+const PING_PONG = 'xstate ping-pong (2 actors)'
+
+if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
+  const n = Number(process.argv[2] ?? 20_000)
+  const rows = await benchAgentRoundTrip(n)
+  console.log(`sequential round trips, N=${n}, best of 3 (node ${process.version}); ratio = time per round trip / ping-pong's`)
+  printRows(rows)
+  const results = new URL('./results/', import.meta.url)
+  mkdirSync(results, { recursive: true })
+  writeFileSync(new URL('agent-roundtrip.json', results), JSON.stringify({ benchmark: 'agent-roundtrip', n, node: process.version, date: new Date().toISOString(), rows }, null, 2) + '\n')
+}
