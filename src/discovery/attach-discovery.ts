@@ -44,6 +44,8 @@ export interface NodeDiscovery {
   readonly auction: Auctioneer['auction']
   /** Selection strategies by name; `selectors.register(name, selector)` adds a custom one. */
   readonly selectors: SelectorRegistry
+  /** Add (or replace) a selection strategy; same as `selectors.register`. Returns a function that removes it. */
+  readonly registerSelector: SelectorRegistry['register']
   /** Say goodbye to the mesh and stop (also runs when the node stops). */
   close: () => Promise<void>
 }
@@ -129,5 +131,5 @@ export function attachDiscovery (base: BaseNode, init: DiscoveryInit = {}): Node
   }
   base.internals.onStop(close)
 
-  return { directory: table, auction: auctioneer.auction, selectors, close }
+  return { directory: table, auction: auctioneer.auction, selectors, registerSelector: selectors.register, close }
 }

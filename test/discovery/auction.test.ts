@@ -78,7 +78,7 @@ describe('auctions and selection on one node', () => {
     const { base, discovery } = await oneNode()
     await base.spawnAgent({ name: 'a', capabilities: ['job'], price: 5, handle: () => 'a' })
     await base.spawnAgent({ name: 'b', capabilities: ['job'], price: 1, handle: () => 'b' })
-    discovery.selectors.register('cheapest', candidates => [...candidates].sort((x, y) => (x.price ?? Infinity) - (y.price ?? Infinity))[0])
+    discovery.registerSelector('cheapest', candidates => [...candidates].sort((x, y) => (x.price ?? Infinity) - (y.price ?? Infinity))[0])
     expect(await base.bus.request({ capability: 'job', strategy: 'cheapest' }, null)).toBe('b')
   })
 
