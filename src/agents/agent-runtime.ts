@@ -78,7 +78,7 @@ export function createAgentRuntime (spec: AgentSpec, deps: AgentRuntimeDeps): Ag
   validateSpec(spec)
   const { agentId, host, bus, metrics } = deps
   const now = deps.now ?? Date.now
-  const logger = deps.logger.child({ agent: agentId })
+  const logger = deps.logger.child({ agentId })
   const handle = spec.handle
   const runs = new Map<string, TaskRun>()
   const outcomeCounters = new Map<TaskOutcome, { inc: () => void }>()

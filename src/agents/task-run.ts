@@ -58,9 +58,9 @@ export class TaskRun implements TaskContext {
     return this.controller.signal
   }
 
-  /** A child logger with the agent id and request id. */
+  /** A child logger binding `agentId` and `requestId`. */
   get logger (): Logger {
-    if (this.childLogger === undefined) this.childLogger = this.parentLogger.child({ agent: this.agentId, requestId: this.requestId })
+    if (this.childLogger === undefined) this.childLogger = this.parentLogger.child({ agentId: this.agentId, requestId: this.requestId })
     return this.childLogger
   }
 

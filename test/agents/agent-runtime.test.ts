@@ -71,7 +71,7 @@ describe('agent runtime', () => {
     runtime.deliver(t)
     expect(seen).toMatchObject({ deadline: t.deadline, budget: Infinity, requestId: t.taskId, from: t.from, priority: 7, bus })
     expect(seen?.signal.aborted).toBe(false)
-    expect(seen?.logger.bindings()).toMatchObject({ agent: 'did:key:zNode#worker', requestId: t.taskId })
+    expect(seen?.logger.bindings()).toMatchObject({ agentId: 'did:key:zNode#worker', requestId: t.taskId })
     const budgeted = task({ budget: 3 })
     runtime.deliver(budgeted)
     expect(seen?.budget).toBe(3)
