@@ -34,7 +34,9 @@ export function signedContent (bytes: Uint8Array): Uint8Array | undefined {
   if (header <= 0x80 || header > 0x8f) return undefined
   const t = n - SIG_TAIL
   if (bytes[t] !== 0xa1 || bytes[t + 1] !== 0x67 || bytes[t + 2] !== 0xc4 || bytes[t + 3] !== 0x40) return undefined
-  const content = bytes.slice(0, t)
+  // A copy (Buffer#slice would share memory with the network buffer, which gossipsub may still relay).
+  const content = new Uint8Array(t)
+  content.set(bytes.subarray(0, t))
   content[0] = header - 1
   return content
 }

@@ -19,7 +19,9 @@ export const DEFAULT_TIMEOUT_MS = 30_000
 export type CapabilityCaller = (
   target: CapabilityTarget,
   send: (agentId: string) => Promise<Reply>,
-  options: RequestOptions
+  options: RequestOptions,
+  /** The request payload (an auction's call for proposals shows it to bidders). */
+  task?: unknown
 ) => Promise<Reply>
 
 export interface MessageBusInit {
@@ -70,7 +72,7 @@ export function createMessageBus (init: MessageBusInit): MessageBus {
     }
     const caller = init.byCapability?.()
     if (caller === undefined) throw new ZeroStateError('NO_AGENT', `no agent selection is available for capability "${to.capability}"`)
-    return await caller(to, async agentId => await callAgent(agentId, payload, options), options) as Reply<T>
+    return await caller(to, async agentId => await callAgent(agentId, payload, options), options, payload) as Reply<T>
   }
 
   return {

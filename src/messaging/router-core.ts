@@ -352,15 +352,17 @@ export class RouterCore {
       return
     }
     const remote = info !== undefined
+    // Dedup per (id, recipient): a caller that retries one id on another agent of this node is a new delivery.
+    const dedupKey = msg.delivery === 'EXACTLY_ONCE' ? `${msg.id}${msg.to}` : ''
     if (msg.delivery === 'EXACTLY_ONCE') {
-      const seen = this.dedup.get(msg.id, now)
+      const seen = this.dedup.get(dedupKey, now)
       if (seen !== undefined) {
         this.drop('duplicate', msg)
         if (remote) this.ack(msg)
         if (seen.response !== undefined) this.route({ ...seen.response, id: this.ids.next(), timestamp: now })
         return
       }
-      this.dedup.set(msg.id, { response: undefined }, now + Math.max(this.dedupMs, msg.ttl))
+      this.dedup.set(dedupKey, { response: undefined }, now + Math.max(this.dedupMs, msg.ttl))
     }
     if (remote && msg.delivery !== 'BEST_EFFORT') this.ack(msg)
     this.metrics.received(msg.type)
@@ -476,7 +478,7 @@ export class RouterCore {
       replyTo: from,
       payload: resultToPayload(result)
     }
-    const cached = this.dedup.get(requestId, now)
+    const cached = this.dedup.get(`${requestId}${from}`, now)
     if (cached !== undefined) cached.response = response
     try {
       this.route(response)

@@ -5,6 +5,7 @@
 import { createChainService, type ChainService } from '../chains/chain-service.ts'
 import { attachCoordination } from '../coordination/attach-coordination.ts'
 import type { Coordination } from '../coordination/types.ts'
+import { attachDiscovery, type NodeDiscovery } from '../discovery/attach-discovery.ts'
 import { createDagService, type DagService } from '../dags/dag-service.ts'
 import { createBusStepExecutor } from '../workflow/bus-step-executor.ts'
 import { createBaseNode, type NodeInternals } from './create-node.ts'
@@ -25,6 +26,12 @@ export interface ZeroStateNode extends ZeroStateNodeCore {
   readonly chains: ChainService
   /** Parallel DAG workflows. */
   readonly dags: DagService
+  /** Live agents of the whole mesh, by capability. */
+  readonly directory: NodeDiscovery['directory']
+  /** Run a contract-net auction for a task and execute it on the winner. */
+  readonly auction: NodeDiscovery['auction']
+  /** Add a custom selection strategy for `bus.request({ capability, strategy })`. */
+  readonly registerSelector: NodeDiscovery['registerSelector']
   /** Locks, shared state and barriers, acting as this node. */
   readonly coordination: Coordination
   /** Coordination acting as one of this node's agents (its holdings are released when it stops). */
@@ -39,6 +46,8 @@ export interface ZeroStateNode extends ZeroStateNodeCore {
 export async function createNode (init: NodeInit = {}): Promise<ZeroStateNode> {
   const base = await createBaseNode(init)
   const { host } = base.internals
+  // Before any agent is spawned, so every agent is announced.
+  const discovery = attachDiscovery(base, init.heartbeatMs === undefined ? {} : { heartbeatMs: init.heartbeatMs })
   const executeStep = createBusStepExecutor(base.bus)
   const chains = createChainService({ host, executeStep, registry: base.registry, logger: base.logger.child({ service: 'chains' }) })
   const dags = createDagService({ host, executeStep, registry: base.registry, logger: base.logger.child({ service: 'dags' }) })
@@ -53,5 +62,13 @@ export async function createNode (init: NodeInit = {}): Promise<ZeroStateNode> {
   base.internals.onStop(async () => {
     await Promise.allSettled([chains.stop(), dags.stop()])
   })
-  return Object.assign(base, { chains, dags, coordination: coordination.coordination, coordinationFor: coordination.forHolder })
+  return Object.assign(base, {
+    chains,
+    dags,
+    directory: discovery.directory,
+    auction: discovery.auction,
+    registerSelector: discovery.registerSelector,
+    coordination: coordination.coordination,
+    coordinationFor: coordination.forHolder
+  })
 }

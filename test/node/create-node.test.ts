@@ -17,7 +17,7 @@ describe('createNode', () => {
       expect(await a.metrics()).toMatch(/zerostate_agent_messages_sent_total\{type="REQUEST"\} 1/)
       expect(await b.metrics()).not.toMatch(/zerostate_agent_messages_sent_total\{type="REQUEST"\}/)
       // The inspector sees the node's actors: the root, the router and the agent.
-      const ids = new Set(events.filter(e => e.type === '@xstate.actor').map(e => e.actorRef.id))
+      const ids = new Set(events.filter(e => e.type === '@xstate.actor').map(e => (e.actorRef as unknown as { id: string }).id))
       expect(ids).toContain('router')
       expect(ids).toContain(agent.id)
       // b does not know a's agents.
