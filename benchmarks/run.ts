@@ -16,6 +16,7 @@ import { benchMessaging } from './messaging.ts'
 import { benchChains } from './chains.ts'
 import { benchDags } from './dags.ts'
 import { benchCoordination } from './coordination.ts'
+import { benchDiscovery } from './discovery.ts'
 
 type Suite = () => Promise<BenchRow[]>
 
@@ -28,6 +29,7 @@ const suites: Record<string, Suite> = {
     if (r.bytesPerNode !== null) out.push({ suite: 'dags', metric: `${label}: memory`, value: r.bytesPerNode, unit: 'bytes/node', target: '< 1024 bytes/node', pass: r.bytesPerNode < 1024 })
     return out
   }),
+  discovery: async () => (await benchDiscovery()).map(discoveryRow),
   coordination: async () => (await benchCoordination()).map(r => ({
     suite: 'coordination',
     metric: `${r.name} (${r.path})${r.opsPerSec === null ? ' p50' : ''}`,
@@ -36,6 +38,18 @@ const suites: Record<string, Suite> = {
     baseline: r.baselineP50Ms,
     ratio: r.ratio
   }))
+}
+
+/** Discovery rows are generic records: latency rows carry p50Ms, request rows usPerRequest. */
+function discoveryRow (r: Record<string, unknown>): BenchRow {
+  const name = String(r.case)
+  if (typeof r.p50Ms === 'number') return { suite: 'discovery', metric: `${name} p50`, value: r.p50Ms, unit: 'ms' }
+  const row: BenchRow = { suite: 'discovery', metric: name, value: Number(r.usPerRequest), unit: 'µs/request' }
+  if (typeof r.overheadUs === 'number') {
+    row.baseline = Number(r.usPerRequest) - r.overheadUs
+    row.ratio = Number(r.usPerRequest) / row.baseline
+  }
+  return row
 }
 
 const here = dirname(fileURLToPath(import.meta.url))
