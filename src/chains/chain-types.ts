@@ -93,9 +93,9 @@ export interface ChainStepResult {
   cost: number
   /** Attempts started (0 for a skipped step or one the budget refused). */
   attempts: number
-  /** Epoch ms when the first attempt started, as the step executor's clock saw it. */
+  /** Epoch ms when the first attempt that reported back started (attempts the run ended itself, by timeout or cancel, report no times). */
   startedAt?: number
-  /** Epoch ms when the last attempt finished (absent when the run ended it: timeout, cancel). */
+  /** Epoch ms when the last attempt that reported back finished. */
   finishedAt?: number
 }
 
