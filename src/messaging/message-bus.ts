@@ -3,7 +3,7 @@
  * router core.
  */
 import type { CapabilityTarget, MessageBus, Reply, RequestOptions, RequestTarget, SendOptions } from '../bus-types.ts'
-import { ZeroStateError } from '../errors.ts'
+import { isZeroStateError, ZeroStateError } from '../errors.ts'
 import type { AgentMessage, Delivery, MessageType } from '../envelope-types.ts'
 import { DELIVERIES, MESSAGE_TYPES } from '../envelope-types.ts'
 import { NO_CORRELATION } from './message-ids.ts'
@@ -72,7 +72,16 @@ export function createMessageBus (init: MessageBusInit): MessageBus {
     }
     const caller = init.byCapability?.()
     if (caller === undefined) throw new ZeroStateError('NO_AGENT', `no agent selection is available for capability "${to.capability}"`)
-    return await caller(to, async agentId => await callAgent(agentId, payload, options), options, payload) as Reply<T>
+    const send = async (agentId: string): Promise<Reply> => {
+      try {
+        return await callAgent(agentId, payload, options)
+      } catch (err) {
+        // Name the chosen agent, so a workflow retry can avoid it.
+        if (isZeroStateError(err) && err.details?.agentId === undefined) Object.assign(err, { details: { ...err.details, agentId } })
+        throw err
+      }
+    }
+    return await caller(to, send, options, payload) as Reply<T>
   }
 
   return {

@@ -170,7 +170,10 @@ export class RouterCore {
       this.pending.set(msg.id, p)
       p.timer = setTimeout(() => { this.expire(p) }, timeoutMs)
       if (signal !== undefined) {
-        p.onAbort = () => { this.fail(p, new AbortedError('aborted by the caller', { cause: signal.reason }), 'aborted') }
+        p.onAbort = () => {
+          this.fail(p, new AbortedError('aborted by the caller', { cause: signal.reason }), 'aborted')
+          this.cancelLocalTask(msg, { code: 'ABORTED', message: 'the caller aborted the request' })
+        }
         signal.addEventListener('abort', p.onAbort, { once: true })
       }
       if (msg.delivery !== 'BEST_EFFORT' && !this.isLocal(msg.to)) this.scheduleRetransmit(p)
@@ -185,6 +188,13 @@ export class RouterCore {
       return
     }
     this.fail(p, new TimeoutError(`no response to ${p.msg.type} ${p.msg.id} from ${p.msg.to} within the timeout`), 'timeout')
+  }
+
+  /** A local caller gave up on a task of a local agent: let the agent drop or abort it. */
+  private cancelLocalTask (msg: AgentMessage, reason: WireError): void {
+    if (msg.type !== 'REQUEST' || !this.isLocal(msg.to)) return
+    const name = this.addresses.parse(msg.to).agent
+    this.agents.get(name)?.cancel(msg.id, reason)
   }
 
   private fail (p: Pending, error: Error, mark: 'timeout' | 'aborted' | undefined): void {

@@ -2,25 +2,17 @@
  * Types shared by the router core, the gossipsub bridge and the bus.
  */
 import type { AgentMessage } from '../envelope-types.ts'
+import type { WireError } from '../errors.ts'
 
-/** A task as an agent receives it from the router. */
-export interface AgentTask {
-  /** The REQUEST's id (stable across retransmits). */
-  taskId: string
-  payload: unknown
-  priority: number
-  /** Epoch ms; 0 = none. */
-  deadline: number
-  budget: number | null
-  from: string
-  /** Where the RESPONSE goes; '' when the sender expects none. */
-  replyTo: string
-}
+/** A task as an agent receives it from the router (deadline 0 = none; replyTo '' = no answer expected). */
+export type { AgentTask } from '../../machines/agent-types.ts'
+import type { AgentTask } from '../../machines/agent-types.ts'
 
 /** What the router needs from a local agent. */
 export interface LocalAgent {
   deliver: (task: AgentTask) => void
-  cancel: (taskId: string) => void
+  /** The caller gave up: drop the task if queued, abort it if running, answer it with `reason`. */
+  cancel: (taskId: string, reason?: WireError) => void
 }
 
 /** A node-level service reached at `<node did>#_<name>` (coordination, auctions, ...). */

@@ -132,7 +132,6 @@ export async function createBaseNode (init: NodeInit = {}): Promise<BaseNode> {
       core.unregisterAgent(spec.name)
       core.forgetAddress(agentId)
       agents.delete(spec.name)
-      if (event.reason === 'restart-limit') logger.error({ agent: agentId, err: event.error }, 'agent stopped after too many crashes')
       emitAgent({ type: 'stopped', id: agentId, name: spec.name, reason: event.reason })
     })
     emitAgent({ type: 'spawned', id: agentId, name: spec.name, spec, runtime })
