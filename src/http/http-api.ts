@@ -64,7 +64,14 @@ export async function createHttpApi (node: HttpNode, init: HttpApiInit = {}): Pr
     const { status, body } = toHttpError(new HttpError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`))
     void reply.status(status).send(body)
   })
+  // Answers sent while closing end their keep-alive connection, so close() does not wait on idle clients.
+  let closingDown = false
+  server.addHook('onSend', async (_request, reply, payload) => {
+    if (closingDown) void reply.header('connection', 'close')
+    return payload
+  })
   server.addHook('preClose', async () => {
+    closingDown = true
     for (const stream of [...streams]) stream.close()
   })
 
