@@ -61,6 +61,7 @@ export interface WireError {
 }
 
 const BRAND = Symbol.for('zerostate.error')
+const TASK_BRAND = Symbol.for('zerostate.task-error')
 
 /** Base class of every error the runtime throws. */
 export class ZeroStateError extends Error {
@@ -110,6 +111,7 @@ export class AbortedError extends ZeroStateError {
  * ```
  */
 export class TaskError extends Error {
+  readonly [TASK_BRAND] = true
   readonly code: string
   readonly details?: Record<string, unknown>
   readonly retryable: boolean
@@ -182,10 +184,15 @@ export function isZeroStateError (err: unknown, code?: ErrorCode): err is ZeroSt
   return code === undefined || (err as ZeroStateError).code === code
 }
 
+/** True when `err` is a TaskError (from any copy of the library). */
+export function isTaskError (err: unknown): err is TaskError {
+  return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[TASK_BRAND] === true
+}
+
 /** Turn anything thrown into the wire form, keeping codes of known errors. */
 export function errorToWire (err: unknown): WireError {
   if (isZeroStateError(err)) return err.toWire()
-  if (err instanceof TaskError) {
+  if (isTaskError(err)) {
     const details: Record<string, unknown> = { code: err.code, retryable: err.retryable }
     if (err.details !== undefined) details.details = err.details
     return { code: 'HANDLER_ERROR', message: err.message, details }

@@ -18,7 +18,7 @@ export type { FaultInjector } from '../actors/gossip-bridge.ts'
 export { didFromPublicKey, parseAddress, agentAddress } from './identity/did.ts'
 export {
   ZeroStateError, TimeoutError, AbortedError, TaskError, InvalidSpecError, CycleError, BudgetExceededError,
-  StateConflictError, LockLostError, isZeroStateError, errorFromWire, errorToWire
+  StateConflictError, LockLostError, isZeroStateError, isTaskError, errorFromWire, errorToWire
 } from './errors.ts'
 export type { ErrorCode, WireError } from './errors.ts'
 

@@ -9,7 +9,7 @@ import type { ActorRefFrom } from 'xstate'
 import type { ActorHost } from '../actor-host.ts'
 import type { AgentSpec } from '../agent-types.ts'
 import type { MessageBus } from '../bus-types.ts'
-import { TaskError, ZeroStateError, errorToWire, isZeroStateError, type WireError } from '../errors.ts'
+import { ZeroStateError, errorToWire, isTaskError, isZeroStateError, type WireError } from '../errors.ts'
 import { agentMachine, type AgentMachine } from '../../machines/agent.ts'
 import type { AgentEvent, AgentTask, StopReason, TaskOutcome, TaskResult } from '../../machines/agent-types.ts'
 import type { AgentMetrics } from './agent-metrics.ts'
@@ -104,7 +104,7 @@ export function createAgentRuntime (spec: AgentSpec, deps: AgentRuntimeDeps): Ag
     if (runs.get(run.requestId) !== run || run.aborted) return
     if (!threw) {
       send({ type: 'task.done', taskId: run.requestId, output: value, cost: run.cost })
-    } else if (value instanceof TaskError) {
+    } else if (isTaskError(value)) {
       send({ type: 'task.failed', taskId: run.requestId, error: errorToWire(value) })
     } else {
       run.logger.warn({ err: value }, 'agent handler crashed')
