@@ -47,7 +47,9 @@ export function networkCode (err: unknown): string | undefined {
     const code = (current as { code?: unknown }).code
     if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code
     if ((current as { name?: unknown }).name === 'TimeoutError') return 'timed out'
-    current = (current as { cause?: unknown }).cause
+    const cause: unknown = (current as { cause?: unknown }).cause
+    if (current instanceof TypeError && current.message === 'fetch failed' && cause instanceof Error && networkCode(cause) === undefined) return cause.message
+    current = cause
   }
   return undefined
 }
