@@ -11,38 +11,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { pino } from 'pino'
 import { Registry } from 'prom-client'
-import { createActor, sendTo, setup, type AnyActorRef } from 'xstate'
 import { createStandaloneHost } from '../src/actor-host.ts'
 import type { TaskHandler } from '../src/agent-types.ts'
 import { createAgentMetrics } from '../src/agents/agent-metrics.ts'
 import { createAgentRuntime } from '../src/agents/agent-runtime.ts'
 import type { MessageBus } from '../src/bus-types.ts'
 import type { AgentTask } from '../machines/agent-types.ts'
-import { printRows, type BenchRow } from './bench-util.ts'
+import { printRows, xstatePingPongMs, type BenchRow } from './bench-util.ts'
 
 const WARMUP = 2_000
-
-/** Two plain actors: the pinger sends `ping`, the ponger answers `pong`, the pinger resolves. */
-async function xstatePingPong (n: number): Promise<number> {
-  const ponger = createActor(setup({ types: {} as { events: { type: 'ping', from: AnyActorRef } } }).createMachine({
-    on: { ping: { actions: sendTo(({ event }) => event.from, { type: 'pong' }) } }
-  })).start()
-  let resolve: () => void = () => {}
-  const pinger = createActor(setup({
-    types: {} as { events: { type: 'go' } | { type: 'pong' } },
-    actions: { resolve: () => { resolve() } }
-  }).createMachine({
-    on: {
-      go: { actions: sendTo(() => ponger, ({ self }) => ({ type: 'ping' as const, from: self })) },
-      pong: { actions: 'resolve' }
-    }
-  })).start()
-  const once = async (): Promise<void> => { await new Promise<void>(r => { resolve = r; pinger.send({ type: 'go' }) }) }
-  for (let i = 0; i < WARMUP; i++) await once()
-  const start = performance.now()
-  for (let i = 0; i < n; i++) await once()
-  return performance.now() - start
-}
 
 const bus: MessageBus = {
   address: 'did:key:zBench#echo',
@@ -85,7 +62,7 @@ export async function benchAgentRoundTrip (n = 20_000): Promise<BenchRow[]> {
   const runs: Array<{ name: string, ms: number }> = []
   // interleave and repeat so JIT warm-up and GC do not favour one side
   for (let round = 0; round < 3; round++) {
-    runs.push({ name: PING_PONG, ms: await xstatePingPong(n) })
+    runs.push({ name: PING_PONG, ms: await xstatePingPongMs(n, WARMUP) })
     runs.push({ name: 'agent deliver -> reply, sync handler', ms: await agentRoundTrip(n, (task: unknown) => task) })
     runs.push({ name: 'agent deliver -> reply, async handler', ms: await agentRoundTrip(n, async (task: unknown) => task) })
   }

@@ -1,6 +1,8 @@
 /**
- * Shared helpers of the benchmark suites: percentiles, timing loops, rows.
+ * Shared helpers of the benchmark suites: percentiles, timing loops, rows,
+ * and the plain-XState ping-pong baseline.
  */
+import { createActor, sendTo, setup, type AnyActorRef } from 'xstate'
 
 /** One line of the benchmark table. */
 export interface BenchRow {
@@ -58,4 +60,33 @@ export function printRows (rows: readonly BenchRow[]): void {
     target: r.target ?? '',
     pass: r.pass === undefined ? '' : r.pass ? 'yes' : 'NO'
   })))
+}
+
+/**
+ * The plain XState baseline: two actors, the pinger sends `ping`, the ponger
+ * answers `pong`; one awaited round trip per call. Returns the elapsed ms of
+ * `n` round trips after `warmup` untimed ones.
+ */
+export async function xstatePingPongMs (n: number, warmup = 2000): Promise<number> {
+  const ponger = createActor(setup({ types: {} as { events: { type: 'ping', from: AnyActorRef } } }).createMachine({
+    on: { ping: { actions: sendTo(({ event }) => event.from, { type: 'pong' }) } }
+  })).start()
+  let resolve: () => void = () => {}
+  const pinger = createActor(setup({
+    types: {} as { events: { type: 'go' } | { type: 'pong' } },
+    actions: { resolve: () => { resolve() } }
+  }).createMachine({
+    on: {
+      go: { actions: sendTo(() => ponger, ({ self }) => ({ type: 'ping' as const, from: self })) },
+      pong: { actions: 'resolve' }
+    }
+  })).start()
+  const once = async (): Promise<void> => { await new Promise<void>(r => { resolve = r; pinger.send({ type: 'go' }) }) }
+  for (let i = 0; i < warmup; i++) await once()
+  const start = performance.now()
+  for (let i = 0; i < n; i++) await once()
+  const elapsed = performance.now() - start
+  pinger.stop()
+  ponger.stop()
+  return elapsed
 }

@@ -7,11 +7,10 @@
  */
 import '../src/polyfill.ts'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { createActor, sendTo, setup, type AnyActorRef } from 'xstate'
 import { createNode, encodeEnvelope, inboxTopic, type AgentMessage, type ZeroStateNode } from '../src/index.ts'
 import { createLibp2pHost, type Libp2pHost, type SignaturePolicy } from '../src/net/libp2p-host.ts'
 import { MAX_FRAME_BYTES } from '../src/envelope/frame.ts'
-import { latencies, percentile, printRows, rate, type BenchRow } from './bench-util.ts'
+import { latencies, percentile, printRows, rate, xstatePingPongMs, type BenchRow } from './bench-util.ts'
 
 const SUITE = 'messaging'
 
@@ -110,29 +109,6 @@ async function zeroState (policy: SignaturePolicy, n: number, burst: number): Pr
   }
 }
 
-/** Plain XState: two actors, ping and pong, one round trip per call. */
-async function xstatePingPongRate (n: number): Promise<number> {
-  const ponger = createActor(setup({ types: {} as { events: { type: 'ping', from: AnyActorRef } } }).createMachine({
-    on: { ping: { actions: sendTo(({ event }) => event.from, { type: 'pong' }) } }
-  })).start()
-  let resolve: () => void = () => {}
-  const pinger = createActor(setup({
-    types: {} as { events: { type: 'go' } | { type: 'pong' } },
-    actions: { resolve: () => { resolve() } }
-  }).createMachine({
-    on: {
-      go: { actions: sendTo(() => ponger, ({ self }) => ({ type: 'ping' as const, from: self })) },
-      pong: { actions: 'resolve' }
-    }
-  })).start()
-  const once = async (): Promise<void> => { await new Promise<void>(r => { resolve = r; pinger.send({ type: 'go' }) }) }
-  await rate(2000, once)
-  const perSecond = await rate(n, once)
-  pinger.stop()
-  ponger.stop()
-  return perSecond
-}
-
 async function sameNodeRate (n: number): Promise<number> {
   const node = await createNode()
   try {
@@ -174,7 +150,7 @@ export async function benchMessaging (options: { n?: number, burst?: number } = 
       { suite: SUITE, metric: `remote one-way envelopes (${policy})`, value: zs.perSecond, unit: 'env/s', baseline: raw.perSecond, ratio: zs.perSecond / raw.perSecond, target: '>= 20,000/s', pass: zs.perSecond >= 20_000 }
     )
   }
-  const pingPong = await xstatePingPongRate(20_000)
+  const pingPong = 20_000 / ((await xstatePingPongMs(20_000)) / 1000)
   const sameNode = await sameNodeRate(20_000)
   rows.push(
     { suite: SUITE, metric: 'plain xstate ping-pong', value: pingPong, unit: 'round trips/s' },

@@ -17,6 +17,7 @@ import { benchChains } from './chains.ts'
 import { benchDags } from './dags.ts'
 import { benchCoordination } from './coordination.ts'
 import { benchDiscovery } from './discovery.ts'
+import { benchAgentRoundTrip } from './agent-roundtrip.ts'
 
 type Suite = () => Promise<BenchRow[]>
 
@@ -29,6 +30,7 @@ const suites: Record<string, Suite> = {
     if (r.bytesPerNode !== null) out.push({ suite: 'dags', metric: `${label}: memory`, value: r.bytesPerNode, unit: 'bytes/node', target: '< 1024 bytes/node', pass: r.bytesPerNode < 1024 })
     return out
   }),
+  agents: async () => await benchAgentRoundTrip(),
   discovery: async () => (await benchDiscovery()).map(discoveryRow),
   coordination: async () => (await benchCoordination()).map(r => ({
     suite: 'coordination',
