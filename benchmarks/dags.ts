@@ -3,8 +3,11 @@
  * ready at once) and deep (a chain) DAGs of 1 000 and 10 000 no-op nodes,
  * run through the DAG service with an in-process executor that answers at
  * once. Per node: milliseconds of scheduling (run time minus the same number
- * of direct executor calls, measured in the same run) and bytes of heap at
- * the run's peak (spec, context and live step actors; after a forced gc).
+ * of direct executor calls, measured in the same run); bytes of heap at the
+ * run's peak (spec, graph, context, and the attempts in flight: a wide DAG
+ * with unlimited parallelism has every node in flight at once, and each
+ * in-flight attempt holds an executeStep actor and an AbortSignal); and bytes
+ * the finished run's result keeps. Heap after a forced gc.
  *
  *   node --expose-gc --import tsx benchmarks/dags.ts
  *
@@ -29,7 +32,11 @@ export interface DagBenchRow {
   /** (runMs - directMs) / nodes */
   msPerNode: number
   /** Heap at the run's peak over the heap before it, per node; null without --expose-gc. */
-  bytesPerNode: number | null
+  peakBytesPerNode: number | null
+  /** Node attempts in flight at that peak. */
+  inFlightAtPeak: number
+  /** Heap the finished run's result keeps, per node; null without --expose-gc. */
+  resultBytesPerNode: number | null
 }
 
 const noop: StepExecutor = async () => ({ agentId: 'noop', output: undefined, cost: 0 })
@@ -63,34 +70,44 @@ async function timeDirect (n: number): Promise<number> {
   return performance.now() - start
 }
 
-/** Heap per node at the run's peak: wide runs hold every node running; deep runs pause halfway. */
-async function measureBytes (shape: DagBenchRow['shape'], n: number): Promise<number | null> {
+/** Heap per node at the run's peak (wide runs hold every node in flight; deep runs pause halfway) and kept by its result. */
+async function measureBytes (shape: DagBenchRow['shape'], n: number): Promise<Pick<DagBenchRow, 'peakBytesPerNode' | 'inFlightAtPeak' | 'resultBytesPerNode'>> {
+  const inFlightAtPeak = shape === 'wide' ? n : shape === 'wide-limited' ? 16 : 1
   const gc = (globalThis as { gc?: () => void }).gc
-  if (gc === undefined) return null
+  if (gc === undefined) return { peakBytesPerNode: null, inFlightAtPeak, resultBytesPerNode: null }
   let release: () => void = () => {}
   const gate = new Promise<void>(resolve => { release = resolve })
   let reached: () => void = () => {}
   const peak = new Promise<void>(resolve => { reached = resolve })
   let started = 0
   const pauseAt = shape === 'deep' ? `n${Math.floor(n / 2)}` : undefined
-  const peakAfter = shape === 'wide' ? n : shape === 'wide-limited' ? 16 : 0
   const executor: StepExecutor = async request => {
     started++
-    if (request.stepId === pauseAt || (pauseAt === undefined && started === peakAfter)) reached()
+    if (request.stepId === pauseAt || (pauseAt === undefined && started === inFlightAtPeak)) reached()
     if (pauseAt === undefined || request.stepId === pauseAt) await gate
     return { agentId: 'noop', output: undefined, cost: 0 }
   }
   const dags = newService(executor)
   const spec = makeSpec(shape, n)
-  gc()
+  await settleHeap(gc)
   const before = process.memoryUsage().heapUsed
   const run = dags.start(spec)
   await peak
-  gc()
+  await settleHeap(gc)
   const during = process.memoryUsage().heapUsed
   release()
-  await run.result
-  return Math.round((during - before) / n)
+  const result = await run.result
+  await settleHeap(gc)
+  const after = process.memoryUsage().heapUsed
+  if (result.status !== 'completed') throw new Error(`bench run ended ${result.status}`)
+  return { peakBytesPerNode: Math.round((during - before) / n), inFlightAtPeak, resultBytesPerNode: Math.round((after - before) / n) }
+}
+
+async function settleHeap (gc: () => void): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    await new Promise<void>(resolve => setImmediate(resolve))
+    gc()
+  }
 }
 
 /**
@@ -115,7 +132,7 @@ export async function benchDags (options: { sizes?: number[], repeats?: number }
         runMs = Math.min(runMs, await timeRun(shape, n))
         directMs = Math.min(directMs, await timeDirect(n))
       }
-      const bytesPerNode = await measureBytes(shape, n)
+      const memory = await measureBytes(shape, n)
       rows.push({
         shape,
         nodes: n,
@@ -123,7 +140,7 @@ export async function benchDags (options: { sizes?: number[], repeats?: number }
         runMs: round(runMs),
         directMs: round(directMs),
         msPerNode: round((runMs - directMs) / n, 4),
-        bytesPerNode
+        ...memory
       })
     }
   }

@@ -11,27 +11,32 @@
  *     │  └──workflow.timeout──► timedOut
  * ```
  *
- * While running, every node attempt is a child spawned from the named actor
- * `executeStep` (input: a {@link StepRequest}); per-node timeouts, retry
+ * While running, the run invokes the named actor `stepRunner` (id `steps`)
+ * and sends it one `step.start { key, request }` per node attempt (a
+ * {@link StepRequest}); the runner runs it with the `executeStep` logic and
+ * answers `step.done { key, attempt }`. (Attempts are not spawned as this
+ * machine's own children: XState copies a machine's children record on each
+ * spawn, which is O(n) per attempt for a wide DAG.) Per-node timeouts, retry
  * backoffs and the workflow timeout are delayed events, so the simulated
  * clock drives them in tests. The scheduling itself lives in
  * `dag-schedule.ts`. Context is plain data: the spec, the graph as arrays,
  * and one small record per node.
  *
- * Pure: the only I/O is the `executeStep` actor, supplied with
- * `dagRunMachine.provide({ actors: { executeStep } })`.
+ * Pure: the only I/O is the `stepRunner` actor, supplied with
+ * `dagRunMachine.provide({ actors: { stepRunner } })`.
  *
  * @example
  * ```ts
- * const logic = dagRunMachine.provide({ actors: { executeStep: createExecuteStepActor(executor) } })
+ * const logic = dagRunMachine.provide({
+ *   actors: { stepRunner: createStepRunner(createExecuteStepActor(executor)) }
+ * })
  * const actor = createActor(logic, { input: { runId: 'run-1', spec } }).start()
  * const result = await toPromise(actor) // DagResult
  * ```
  */
-import { enqueueActions, fromPromise, setup, type DoneActorEvent, type ErrorActorEvent } from 'xstate'
+import { assign, enqueueActions, fromCallback, raise, setup } from 'xstate'
 import { ZeroStateError, errorToWire, type WireError } from '../src/errors.ts'
-import type { StepRequest } from '../src/workflow/step-executor.ts'
-import type { StepAttempt } from '../actors/execute-step.ts'
+import type { StepRunnerCommand, StepRunnerReport } from '../actors/step-runner.ts'
 import type { DagResult, DagRunStatus, DagSpec } from '../src/dags/dag-types.ts'
 import { dagGraphError } from '../src/dags/validate-dag.ts'
 import { analyseDag } from './dag-graph.ts'
@@ -50,11 +55,11 @@ export interface DagRunInput {
 /** Events a dag-run accepts (besides its children's done and error events). */
 export type DagRunEvent =
   | { type: 'cancel', reason?: string }
+  | { type: 'run.start' }
   | { type: 'workflow.timeout' }
   | { type: 'node.timeout', index: number, attempt: number }
   | { type: 'node.retry', index: number }
-  | DoneActorEvent<StepAttempt>
-  | ErrorActorEvent
+  | StepRunnerReport
 
 type Operation =
   | { op: 'start' }
@@ -63,6 +68,7 @@ type Operation =
   | { op: 'complete' }
 
 const WORKFLOW_TIMER = 'workflow-timeout'
+const RUNNER = 'steps'
 
 export const dagRunMachine = setup({
   types: {
@@ -72,8 +78,8 @@ export const dagRunMachine = setup({
     output: {} as DagResult
   },
   actors: {
-    executeStep: fromPromise<StepAttempt, StepRequest>(async () => {
-      throw new ZeroStateError('INTERNAL', 'dag-run: the executeStep actor was not provided')
+    stepRunner: fromCallback<StepRunnerCommand>(() => {
+      throw new ZeroStateError('INTERNAL', 'dag-run: the stepRunner actor was not provided')
     })
   },
   guards: {
@@ -83,6 +89,7 @@ export const dagRunMachine = setup({
     allSettled: ({ context }) => context.settled === context.nodes.length
   },
   actions: {
+    runnerCrashed: assign({ error: ({ event }) => errorToWire('error' in event ? event.error : undefined) }),
     validate: enqueueActions(({ context, enqueue }) => {
       const analysis = analyseDag(context.spec.nodes)
       const next = { ...context }
@@ -104,7 +111,7 @@ export const dagRunMachine = setup({
         case 'halt':
           if (ctx.spec.timeout !== undefined) enqueue.cancel(WORKFLOW_TIMER)
           if (ctx.graph === null) ctx.status = 'failed' // invalid spec: nothing ran
-          else haltRun(ctx, operation.status, ...haltErrors(ctx, operation.status, event), fx)
+          else haltRun(ctx, operation.status, ...haltErrors(ctx, operation.status, event), fx) // the runner, stopped on exit from running, aborted the attempts
           break
         case 'complete':
           if (ctx.spec.timeout !== undefined) enqueue.cancel(WORKFLOW_TIMER)
@@ -115,14 +122,14 @@ export const dagRunMachine = setup({
       for (const effect of fx) {
         switch (effect.type) {
           case 'start':
-            enqueue.spawnChild('executeStep', { id: effect.childId, input: effect.request })
+            enqueue.sendTo(RUNNER, { type: 'step.start', key: effect.childId, request: effect.request })
             if (effect.timer !== undefined) {
               const { id, delay, index, attempt } = effect.timer
               enqueue.raise({ type: 'node.timeout', index, attempt }, { id, delay })
             }
             break
           case 'stop':
-            enqueue.stopChild(effect.childId)
+            enqueue.sendTo(RUNNER, { type: 'step.stop', key: effect.childId })
             break
           case 'retryLater':
             enqueue.raise({ type: 'node.retry', index: effect.index }, { id: effect.timerId, delay: effect.delay })
@@ -147,15 +154,22 @@ export const dagRunMachine = setup({
       ]
     },
     running: {
-      entry: { type: 'schedule', params: { op: 'start' } },
+      invoke: {
+        id: RUNNER,
+        src: 'stepRunner',
+        onError: { target: 'failed', actions: 'runnerCrashed' }
+      },
+      // the runner exists once the state is entered: start nodes on the next microstep
+      entry: raise({ type: 'run.start' }),
       always: [
         { guard: 'halted', target: 'failed' },
         { guard: 'allSucceeded', target: 'completed' },
         { guard: 'allSettled', target: 'failed' }
       ],
       on: {
-        'xstate.done.actor.*': { actions: { type: 'schedule', params: { op: 'event' } } },
-        'xstate.error.actor.*': { actions: { type: 'schedule', params: { op: 'event' } } },
+        'run.start': { actions: { type: 'schedule', params: { op: 'start' } } },
+        'step.done': { actions: { type: 'schedule', params: { op: 'event' } } },
+        'step.crashed': { actions: { type: 'schedule', params: { op: 'event' } } },
         'node.timeout': { actions: { type: 'schedule', params: { op: 'event' } } },
         'node.retry': { actions: { type: 'schedule', params: { op: 'event' } } },
         'workflow.timeout': { target: 'timedOut' },
@@ -176,20 +190,20 @@ function onEvent (ctx: DagRunContext, event: DagRunEvent, fx: DagEffect[]): void
     retryDue(ctx, event.index, fx)
   } else if (event.type === 'node.timeout') {
     if (!isRunningAttempt(ctx, event.index, event.attempt)) return
-    const timeoutMs = ctx.spec.nodes[event.index]?.timeout
     fx.push({ type: 'stop', childId: stepChildId(event.index, event.attempt) })
+    const timeoutMs = ctx.spec.nodes[event.index]?.timeout
     const error: WireError = {
       code: 'TIMEOUT',
       message: `node "${ctx.spec.nodes[event.index]?.id ?? ''}" attempt ${event.attempt} timed out after ${timeoutMs ?? 0} ms`,
       details: { timeoutMs }
     }
     stepFailed(ctx, event.index, event.attempt, { error }, fx)
-  } else if ('actorId' in event) {
-    const child = parseStepChildId(event.actorId)
+  } else if (event.type === 'step.done' || event.type === 'step.crashed') {
+    const child = parseStepChildId(event.key)
     if (child === undefined) return
-    if (!('output' in event)) stepFailed(ctx, child.index, child.attempt, { error: errorToWire(event.error) }, fx)
-    else if (event.output.ok) stepSucceeded(ctx, child.index, child.attempt, event.output, fx)
-    else stepFailed(ctx, child.index, child.attempt, event.output, fx)
+    if (event.type === 'step.crashed') stepFailed(ctx, child.index, child.attempt, { error: event.error }, fx)
+    else if (event.attempt.ok) stepSucceeded(ctx, child.index, child.attempt, event.attempt, fx)
+    else stepFailed(ctx, child.index, child.attempt, event.attempt, fx)
   }
 }
 
@@ -203,6 +217,6 @@ function haltErrors (ctx: DagRunContext, status: Exclude<DagRunStatus, 'complete
     const error: WireError = { code: 'WORKFLOW_TIMEOUT', message: `workflow timed out after ${ctx.spec.timeout ?? 0} ms`, details: { timeoutMs: ctx.spec.timeout } }
     return [error, error]
   }
-  const runError = failureError(ctx)
+  const runError = ctx.firstFailure < 0 && ctx.error !== null ? ctx.error : failureError(ctx)
   return [runError, { code: 'CANCELLED', message: `aborted: ${runError.message}` }]
 }

@@ -78,12 +78,12 @@ export type DagEffect =
   | { type: 'retryLater', timerId: string, delay: number, index: number }
   | { type: 'cancelTimer', timerId: string }
 
-/** The id of the child running attempt `attempt` of node `index`. */
+/** The step runner's key of attempt `attempt` of node `index`. */
 export function stepChildId (index: number, attempt: number): string {
   return `step-${index}-${attempt}`
 }
 
-/** The node index and attempt a child id names, or undefined for other children. */
+/** The node index and attempt a step key names, or undefined for other keys. */
 export function parseStepChildId (childId: string): { index: number, attempt: number } | undefined {
   const match = /^step-(\d+)-(\d+)$/.exec(childId)
   if (match === null) return undefined
@@ -247,16 +247,16 @@ export function isRunningAttempt (ctx: DagRunContext, index: number, attempt: nu
 }
 
 /**
- * Wind the run down: stop running attempts (they end `cancelled` with
- * `nodeError`), cancel pending retries, and mark what never ran `skipped`.
+ * Wind the run down once the step runner has stopped (aborting running
+ * attempts): running nodes end `cancelled` with `nodeError`, pending retries
+ * are cancelled, and what never ran is marked `skipped`.
  * O(V), once per run.
  */
 export function haltRun (ctx: DagRunContext, status: DagRunStatus, runError: WireError | null, nodeError: WireError, fx: DagEffect[]): void {
   for (let i = 0; i < ctx.nodes.length; i++) {
     const node = ctx.nodes[i] as DagNodeState
     switch (node.phase) {
-      case 'running':
-        fx.push({ type: 'stop', childId: stepChildId(i, node.attempts) })
+      case 'running': // its attempt was aborted when the step runner stopped
         if (ctx.spec.nodes[i]?.timeout !== undefined) fx.push({ type: 'cancelTimer', timerId: timeoutTimer(i) })
         ctx.nodes[i] = withoutGrant({ ...node, phase: 'cancelled', error: nodeError })
         break

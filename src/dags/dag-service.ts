@@ -10,6 +10,7 @@ import { AbortedError, ZeroStateError } from '../errors.ts'
 import type { ActorHost } from '../actor-host.ts'
 import type { StepExecutor } from '../workflow/step-executor.ts'
 import { createExecuteStepActor } from '../../actors/execute-step.ts'
+import { createStepRunner } from '../../actors/step-runner.ts'
 import { dagRunMachine } from '../../machines/dag-run.ts'
 import { createDagMetrics, type DagMetrics } from './dag-metrics.ts'
 import { parseDag, type DagSpecInput } from './parse-dag.ts'
@@ -114,7 +115,7 @@ class DefaultDagService implements DagService {
     this.keepFinished = init.keepFinished ?? 100
     this.metrics = createDagMetrics(init.registry)
     const executeStep = createExecuteStepActor(this.observed(init.executeStep), { clock: this.clock })
-    this.logic = dagRunMachine.provide({ actors: { executeStep } })
+    this.logic = dagRunMachine.provide({ actors: { stepRunner: createStepRunner(executeStep) } })
   }
 
   async execute (spec: DagSpecInput, options: { signal?: AbortSignal } = {}): Promise<DagResult> {

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { createActor } from 'xstate'
+import { dagRunMachine } from '../../machines/dag-run.ts'
 import type { DagSpec } from '../../src/dags/dag-types.ts'
 import { flush, runToEnd, startDagRun, type NodeBehaviour } from './dag-harness.ts'
 
@@ -216,6 +218,15 @@ describe('dag-run machine', () => {
     const { actor, clock, fake } = startDagRun(spec, () => ({ duration: 1, failures: 1 }))
     await runToEnd(actor, clock)
     expect(fake.attempts[1]?.request.avoidAgents).toEqual(['agent-x'])
+  })
+
+  it('fails with INTERNAL when no step runner was provided', () => {
+    const actor = createActor(dagRunMachine, { input: { runId: 'r', spec: diamond } }).start()
+    const snapshot = actor.getSnapshot()
+    expect(snapshot.value).toBe('failed')
+    expect(snapshot.output?.error).toMatchObject({ code: 'INTERNAL' })
+    expect(snapshot.output?.nodes.fetch?.status).toBe('cancelled')
+    expect(snapshot.output?.nodes.combine?.status).toBe('skipped')
   })
 
   it('its snapshot is plain data that survives a JSON round trip', async () => {

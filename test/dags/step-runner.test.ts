@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest'
+import { createActor, sendTo, setup, type AnyEventObject } from 'xstate'
+import { createExecuteStepActor } from '../../actors/execute-step.ts'
+import { createStepRunner, type StepRunnerCommand } from '../../actors/step-runner.ts'
+import { AbortedError } from '../../src/errors.ts'
+import type { StepExecutor, StepRequest } from '../../src/workflow/step-executor.ts'
+import { flush } from './dag-harness.ts'
+
+const request = (stepId: string): StepRequest => ({ runId: 'r', stepId, attempt: 1, taskType: 't', input: {} })
+
+/** A parent that invokes the runner, forwards commands to it and records what it reports. */
+function harness (executor: StepExecutor) {
+  const reports: AnyEventObject[] = []
+  const parent = createActor(setup({
+    types: {} as { events: { type: 'cmd', command: StepRunnerCommand } | { type: 'halt' } | { type: 'step.done' } | { type: 'step.crashed' } },
+    actors: { stepRunner: createStepRunner(createExecuteStepActor(executor)) }
+  }).createMachine({
+    initial: 'on',
+    states: {
+      on: {
+        invoke: { id: 'steps', src: 'stepRunner' },
+        on: {
+          cmd: { actions: sendTo('steps', ({ event }) => event.command) },
+          halt: 'off',
+          'step.*': { actions: ({ event }) => { reports.push(event) } }
+        }
+      },
+      off: {}
+    }
+  })).start()
+  return { parent, reports }
+}
+
+describe('step runner', () => {
+  it('runs each attempt and reports its outcome by key', async () => {
+    const { parent, reports } = harness(async req => ({ agentId: 'a', output: req.stepId, cost: 1 }))
+    parent.send({ type: 'cmd', command: { type: 'step.start', key: 'k1', request: request('x') } })
+    parent.send({ type: 'cmd', command: { type: 'step.start', key: 'k2', request: request('y') } })
+    await flush()
+    expect(reports).toEqual([
+      { type: 'step.done', key: 'k1', attempt: expect.objectContaining({ ok: true, output: 'x', agentId: 'a', cost: 1 }) },
+      { type: 'step.done', key: 'k2', attempt: expect.objectContaining({ ok: true, output: 'y' }) }
+    ])
+  })
+
+  it('step.stop aborts one attempt and nothing is reported for it', async () => {
+    const aborted: string[] = []
+    const { parent, reports } = harness(async (req, signal) => await new Promise((_, reject) => {
+      signal.addEventListener('abort', () => { aborted.push(req.stepId); reject(new AbortedError()) })
+    }))
+    parent.send({ type: 'cmd', command: { type: 'step.start', key: 'k1', request: request('x') } })
+    parent.send({ type: 'cmd', command: { type: 'step.start', key: 'k2', request: request('y') } })
+    parent.send({ type: 'cmd', command: { type: 'step.stop', key: 'k1' } })
+    await flush()
+    expect(aborted).toEqual(['x'])
+    expect(reports).toEqual([])
+    parent.send({ type: 'halt' })
+    await flush()
+    expect(aborted).toEqual(['x', 'y'])
+  })
+})
