@@ -86,6 +86,10 @@ async function runDemo (args: string[], io: CliIo): Promise<number> {
     const codes = await children.stopAll()
     io.out(`stopped ${Object.entries(codes).map(([label, code]) => `${label} (exit ${code})`).join(', ')}`)
     return cases.every(c => c.ok) ? EXIT.ok : EXIT.failed
+  } catch (err) {
+    if (!io.signal.aborted) throw err
+    io.err('interrupted: stopping every node of the mesh')
+    return EXIT.interrupted
   } finally {
     await children.stopAll(2000)
   }
