@@ -31,8 +31,8 @@ export interface DagBenchRow {
   directMs: number
   /** (runMs - directMs) / nodes */
   msPerNode: number
-  /** Heap at the run's peak over the heap before it, per node; null without --expose-gc. */
-  peakBytesPerNode: number | null
+  /** Heap at the run's peak over the heap before it, per node (in-flight attempts included); null without --expose-gc. */
+  bytesPerNode: number | null
   /** Node attempts in flight at that peak. */
   inFlightAtPeak: number
   /** Heap the finished run's result keeps, per node; null without --expose-gc. */
@@ -71,10 +71,10 @@ async function timeDirect (n: number): Promise<number> {
 }
 
 /** Heap per node at the run's peak (wide runs hold every node in flight; deep runs pause halfway) and kept by its result. */
-async function measureBytes (shape: DagBenchRow['shape'], n: number): Promise<Pick<DagBenchRow, 'peakBytesPerNode' | 'inFlightAtPeak' | 'resultBytesPerNode'>> {
+async function measureBytes (shape: DagBenchRow['shape'], n: number): Promise<Pick<DagBenchRow, 'bytesPerNode' | 'inFlightAtPeak' | 'resultBytesPerNode'>> {
   const inFlightAtPeak = shape === 'wide' ? n : shape === 'wide-limited' ? 16 : 1
   const gc = (globalThis as { gc?: () => void }).gc
-  if (gc === undefined) return { peakBytesPerNode: null, inFlightAtPeak, resultBytesPerNode: null }
+  if (gc === undefined) return { bytesPerNode: null, inFlightAtPeak, resultBytesPerNode: null }
   let release: () => void = () => {}
   const gate = new Promise<void>(resolve => { release = resolve })
   let reached: () => void = () => {}
@@ -100,7 +100,7 @@ async function measureBytes (shape: DagBenchRow['shape'], n: number): Promise<Pi
   await settleHeap(gc)
   const after = process.memoryUsage().heapUsed
   if (result.status !== 'completed') throw new Error(`bench run ended ${result.status}`)
-  return { peakBytesPerNode: Math.round((during - before) / n), inFlightAtPeak, resultBytesPerNode: Math.round((after - before) / n) }
+  return { bytesPerNode: Math.round((during - before) / n), inFlightAtPeak, resultBytesPerNode: Math.round((after - before) / n) }
 }
 
 async function settleHeap (gc: () => void): Promise<void> {
