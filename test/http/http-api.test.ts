@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createNode, TaskError, type ZeroStateNode } from '../../src/index.ts'
 import { createHttpApi, type HttpApi } from '../../src/http/http-api.ts'
 import { followRun, type RunEvent } from '../../src/cli/sse-client.ts'
 import type { RunView } from '../../src/http/run-view.ts'
-import type { HttpNode } from '../../src/http/http-node.ts'
 
 let node: ZeroStateNode
 let api: HttpApi
@@ -137,11 +136,18 @@ describe('HTTP API', () => {
     expect(body).toEqual({ agent_id: upperId, payload: { text: 'HI!' }, cost: 0.5 })
   })
 
-  it('lists the agents of the directory', async () => {
-    const { status, body } = await json('/v1/agents')
-    expect(status).toBe(200)
-    expect(Array.isArray(body.agents)).toBe(true)
-    if ((node as Partial<HttpNode>).directory !== undefined) expect(body.agents.map((a: { id: string }) => a.id)).toContain(upperId)
+  it('lists the agents of the directory and answers one entry', async () => {
+    await vi.waitFor(async () => {
+      const { status, body } = await json('/v1/agents')
+      expect(status).toBe(200)
+      expect(body.agents.map((a: { id: string }) => a.id)).toContain(upperId)
+    })
+    const one = await json(`/v1/agents/${encodeURIComponent(upperId)}`)
+    expect(one.status).toBe(200)
+    expect(one.body).toMatchObject({ id: upperId, capabilities: ['text'] })
+    const none = await json(`/v1/agents/${encodeURIComponent(`${node.did}#ghost`)}`)
+    expect(none.status).toBe(404)
+    expect(none.body.code).toBe('AGENT_NOT_FOUND')
   })
 
   it('serves Prometheus text at /metrics', async () => {
