@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { spawnSync } from 'node:child_process'
 import { parseHttpFlag } from '../../src/cli/node-command.ts'
 import { startCli, type CliProcess } from './cli-process.ts'
 
@@ -48,6 +49,12 @@ describe('zerostate node', () => {
     expect(code).toBe(2)
     expect(running.stderr.join('\n')).toMatch(/^error: --http takes \[host:\]port/m)
     expect(running.stderr.join('\n')).not.toMatch(/\n\s+at /)
+  })
+
+  it('runs through the bin launcher (npx zerostate)', async () => {
+    const launcher = spawnSync(process.execPath, ['bin/zerostate.js', 'node', '--help'], { encoding: 'utf8' })
+    expect(launcher.status).toBe(0)
+    expect(launcher.stdout).toMatch(/^usage: zerostate node/)
   })
 
   it('parses --http as port or host:port', () => {
