@@ -1,8 +1,8 @@
 /**
  * The gossipsub bridge: the only code that touches gossipsub. It subscribes
  * the node's inbox and the broadcast topic, batches outgoing envelopes per
- * topic into frames (flushed on the next turn of the event loop, so an idle
- * request goes out at once and a burst shares one gossipsub message), waits
+ * peer into frames (a message to an idle peer goes out at once; what follows
+ * it in the same turn of the event loop shares one gossipsub message), waits
  * for a peer's inbox subscription before publishing to it (dialling the peer
  * when needed), and authenticates every incoming envelope's author before
  * handing it to the router core.
@@ -137,10 +137,19 @@ export class GossipBridge implements Transport {
       return
     }
     const q = this.queueFor(peerId)
-    q.items.push({ bytes, deadline, onFailure })
+    const item = { bytes, deadline, onFailure }
+    if (q.ready && !q.flushScheduled && q.items.length === 0) {
+      // Idle peer: send at once (no added latency), and batch whatever else
+      // is sent to this peer until the next turn of the event loop.
+      this.publish(q, [item])
+      if (fate === 'duplicate') this.publish(q, [item])
+      this.scheduleFlush(q)
+      return
+    }
+    q.items.push(item)
     q.bytes += bytes.length
     if (fate === 'duplicate') {
-      q.items.push({ bytes, deadline, onFailure })
+      q.items.push(item)
       q.bytes += bytes.length
     }
     if (q.ready) this.scheduleFlush(q)

@@ -7,6 +7,7 @@
  *   npm run bench -- messaging    # only the named suites
  */
 import '../src/polyfill.ts'
+import { spawn } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -18,6 +19,7 @@ import { benchDags } from './dags.ts'
 import { benchCoordination } from './coordination.ts'
 import { benchDiscovery } from './discovery.ts'
 import { benchAgentRoundTrip } from './agent-roundtrip.ts'
+import { benchE2E } from './e2e.ts'
 
 type Suite = () => Promise<BenchRow[]>
 
@@ -32,6 +34,7 @@ const suites: Record<string, Suite> = {
   }),
   agents: async () => await benchAgentRoundTrip(),
   discovery: async () => (await benchDiscovery()).map(discoveryRow),
+  e2e: async () => await benchE2E(),
   coordination: async () => (await benchCoordination()).map(r => ({
     suite: 'coordination',
     metric: `${r.name} (${r.path})${r.opsPerSec === null ? ' p50' : ''}`,
@@ -55,12 +58,37 @@ function discoveryRow (r: Record<string, unknown>): BenchRow {
 }
 
 const here = dirname(fileURLToPath(import.meta.url))
+
+/**
+ * Each suite runs in a fresh child process (same flags), so one suite's heap,
+ * sockets and timers do not slow the next one down.
+ */
+async function runIsolated (name: string): Promise<BenchRow[]> {
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--suite', name], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.setEncoding('utf8')
+  child.stdout.on('data', (chunk: string) => { out += chunk })
+  const code = await new Promise<number | null>(resolve => { child.on('close', resolve) })
+  const line = out.split('\n').find(l => l.startsWith(ROWS_MARKER))
+  if (code !== 0 || line === undefined) throw new Error(`benchmark suite ${name} failed (exit ${String(code)})`)
+  return JSON.parse(line.slice(ROWS_MARKER.length)) as BenchRow[]
+}
+
+const ROWS_MARKER = 'ZEROSTATE_BENCH_ROWS '
+const suiteFlag = process.argv.indexOf('--suite')
+if (suiteFlag !== -1) {
+  const suite = suites[process.argv[suiteFlag + 1] ?? '']
+  if (suite === undefined) throw new Error(`unknown suite ${process.argv[suiteFlag + 1] ?? ''}`)
+  process.stdout.write(ROWS_MARKER + JSON.stringify(await suite()) + '\n')
+  process.exit(0)
+}
+
 const wanted = process.argv.slice(2).filter(a => !a.startsWith('-'))
 const rows: BenchRow[] = []
-for (const [name, suite] of Object.entries(suites)) {
+for (const name of Object.keys(suites)) {
   if (wanted.length > 0 && !wanted.includes(name)) continue
   process.stderr.write(`running ${name}...\n`)
-  rows.push(...await suite())
+  rows.push(...await runIsolated(name))
 }
 printRows(rows)
 
