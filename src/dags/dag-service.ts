@@ -9,6 +9,7 @@ import type { ActorRefFrom } from 'xstate'
 import { AbortedError, ZeroStateError } from '../errors.ts'
 import type { ActorHost } from '../actor-host.ts'
 import type { StepExecutor } from '../workflow/step-executor.ts'
+import { rememberBounded, resultCancelledOnAbort, settleAll } from '../workflow/run-lifecycle.ts'
 import { createExecuteStepActor } from '../../actors/execute-step.ts'
 import { createStepRunner } from '../../actors/step-runner.ts'
 import { dagRunMachine } from '../../machines/dag-run.ts'
@@ -49,6 +50,12 @@ export interface DagServiceInit {
   keepFinished?: number
 }
 
+/** Options of {@link DagService.start}. */
+export interface DagStartOptions {
+  /** The run id (unique among running runs); default the spec's `id`, else `dag-<uuid>`. Node attempts' message ids derive from it. */
+  runId?: string
+}
+
 /**
  * DAG workflows of one node.
  *
@@ -75,14 +82,14 @@ export interface DagService {
    * @throws InvalidSpecError or CycleError before anything runs
    * @throws AbortedError when `signal` is already aborted
    */
-  execute: (spec: DagSpecInput, options?: { signal?: AbortSignal }) => Promise<DagResult>
+  execute: (spec: DagSpecInput, options?: { signal?: AbortSignal } & DagStartOptions) => Promise<DagResult>
   /**
    * Parse, validate and start a DAG; returns at once with the run's actor.
    *
    * @throws InvalidSpecError or CycleError before anything runs
-   * @throws ZeroStateError `INVALID_ARGUMENT` when a run with the spec's id is still running
+   * @throws ZeroStateError `INVALID_ARGUMENT` when a run with that id is still running
    */
-  start: (spec: DagSpecInput) => DagRun
+  start: (spec: DagSpecInput, options?: DagStartOptions) => DagRun
   /** A running or recent run, or undefined. */
   get: (id: string) => DagRunInfo | undefined
   /** Cancel a running run (running nodes are aborted). False when no such run is running. */
@@ -118,23 +125,16 @@ class DefaultDagService implements DagService {
     this.logic = dagRunMachine.provide({ actors: { stepRunner: createStepRunner(executeStep) } })
   }
 
-  async execute (spec: DagSpecInput, options: { signal?: AbortSignal } = {}): Promise<DagResult> {
+  async execute (spec: DagSpecInput, options: { signal?: AbortSignal } & DagStartOptions = {}): Promise<DagResult> {
     const { signal } = options
     if (signal?.aborted === true) throw new AbortedError('DAG run not started: the signal was already aborted', { cause: signal.reason })
-    const run = this.start(spec)
-    if (signal === undefined) return await run.result
-    const onAbort = (): void => { this.cancel(run.id, 'aborted by the caller') }
-    signal.addEventListener('abort', onAbort, { once: true })
-    try {
-      return await run.result
-    } finally {
-      signal.removeEventListener('abort', onAbort)
-    }
+    const run = this.start(spec, options.runId === undefined ? {} : { runId: options.runId })
+    return await resultCancelledOnAbort(run.result, signal, () => { this.cancel(run.id, 'aborted by the caller') })
   }
 
-  start (input: DagSpecInput): DagRun {
+  start (input: DagSpecInput, options: DagStartOptions = {}): DagRun {
     const spec = parseDag(input)
-    const id = spec.id ?? `dag-${randomUUID()}`
+    const id = options.runId ?? spec.id ?? `dag-${randomUUID()}`
     if (this.active.has(id)) throw new ZeroStateError('INVALID_ARGUMENT', `a DAG run with id "${id}" is already running`, { details: { id } })
     const startedAt = this.clock.now()
     this.metrics.executions.inc()
@@ -181,17 +181,9 @@ class DefaultDagService implements DagService {
   async stop (options: { signal?: AbortSignal } = {}): Promise<void> {
     const pending = [...this.active.entries()].map(([id, run]) => {
       this.cancel(id, 'the node is stopping')
-      return run.result.then(() => undefined, () => undefined)
+      return run.result
     })
-    const all = Promise.all(pending).then(() => undefined)
-    const { signal } = options
-    if (signal === undefined) return await all
-    signal.throwIfAborted()
-    await new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => { reject(new AbortedError('stopping DAG runs was aborted', { cause: signal.reason })) }
-      signal.addEventListener('abort', onAbort, { once: true })
-      void all.then(() => { signal.removeEventListener('abort', onAbort); resolve() })
-    })
+    await settleAll(pending, { ...options, what: 'stopping DAG runs' })
   }
 
   /** Count, time and log one finished run, and remember its result. */
@@ -203,11 +195,7 @@ class DefaultDagService implements DagService {
     const fields = { runId: result.id, dag: result.name, status: result.status, totalCost: result.totalCost, ms: elapsedMs, maxParallelism: result.maxParallelismObserved }
     if (result.status === 'completed') this.logger.info(fields, 'dag run completed')
     else this.logger.warn({ ...fields, error: result.error }, 'dag run did not complete')
-    this.finished.set(result.id, result)
-    if (this.finished.size > this.keepFinished) {
-      const oldest = this.finished.keys().next().value
-      if (oldest !== undefined) this.finished.delete(oldest)
-    }
+    rememberBounded(this.finished, result.id, result, this.keepFinished)
   }
 
   /** The node's executor, with node attempt logs and durations. */

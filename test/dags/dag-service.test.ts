@@ -89,6 +89,9 @@ describe('dag service', () => {
     expect(() => dags.start({ ...diamond, id: 'my-run' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
     const result = await run.result
     expect(dags.get('my-run')).toEqual({ id: 'my-run', status: 'completed', result })
+    const other = dags.start(diamond, { runId: 'chosen' })
+    expect(other.id).toBe('chosen')
+    expect((await other.result).id).toBe('chosen')
     expect(dags.get('nope')).toBeUndefined()
   })
 
