@@ -141,8 +141,8 @@ export class GossipBridge implements Transport {
     if (q.ready && !q.flushScheduled && q.items.length === 0) {
       // Idle peer: send at once (no added latency), and batch whatever else
       // is sent to this peer until the next turn of the event loop.
-      this.publish(q, [item])
-      if (fate === 'duplicate') this.publish(q, [item])
+      // An injected duplicate shares the frame (identical gossipsub messages would be deduplicated by gossipsub itself).
+      this.publish(q, fate === 'duplicate' ? [item, item] : [item])
       this.scheduleFlush(q)
       return
     }
