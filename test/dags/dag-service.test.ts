@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { pino } from 'pino'
 import { Registry } from 'prom-client'
 import { createStandaloneHost } from '../../src/actor-host.ts'
@@ -100,7 +100,7 @@ describe('dag service', () => {
     const { dags, registry } = setup(executor)
     const controller = new AbortController()
     const pending = dags.execute(diamond, { signal: controller.signal })
-    await new Promise(resolve => setTimeout(resolve, 5))
+    await vi.waitFor(() => { expect(calls).toHaveLength(1) })
     controller.abort()
     const result = await pending
     expect(result.status).toBe('cancelled')
