@@ -40,8 +40,9 @@ import type { StepRunnerCommand, StepRunnerReport } from '../actors/step-runner.
 import type { DagResult, DagRunStatus, DagSpec } from '../src/dags/dag-types.ts'
 import { dagGraphError } from '../src/dags/validate-dag.ts'
 import { analyseDag } from './dag-graph.ts'
+import { buildDagResult } from './dag-result.ts'
 import {
-  buildDagResult, dispatch, failureError, haltRun, initialDagContext, isRunningAttempt, parseStepChildId,
+  dispatch, failureError, haltRun, initialDagContext, isRunningAttempt, parseStepChildId,
   prepareRun, retryDue, stepChildId, stepFailed, stepSucceeded, type DagEffect, type DagRunContext
 } from './dag-schedule.ts'
 

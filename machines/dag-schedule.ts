@@ -13,11 +13,12 @@
  */
 import type { WireError } from '../src/errors.ts'
 import type { StepRequest } from '../src/workflow/step-executor.ts'
-import type { DagFailurePolicy, DagNodeStatus, DagResult, DagRunStatus, DagSpec } from '../src/dags/dag-types.ts'
+import type { DagFailurePolicy, DagNodeStatus, DagRunStatus, DagSpec } from '../src/dags/dag-types.ts'
 import type { DagGraph } from './dag-graph.ts'
 import { getPath, tryApplyInputMapping, type PathLookup } from '../src/workflow/input-mapping.ts'
 import { backoffDelay, isRetryable, resolveRetryPolicy } from '../src/workflow/retry-policy.ts'
 import { settleCost, stepBudgetDecision } from '../src/workflow/budget.ts'
+import { heapPop, heapPush } from './ready-heap.ts'
 
 /** Where a node is: waiting for dependencies, queued, running, waiting to retry, or one of the terminal statuses. */
 export type DagNodePhase = 'pending' | 'ready' | 'running' | 'backoff' | DagNodeStatus
@@ -93,7 +94,8 @@ export function parseStepChildId (childId: string): { index: number, attempt: nu
 const timeoutTimer = (index: number): string => `timeout-${index}`
 const retryTimer = (index: number): string => `retry-${index}`
 
-const PENDING: DagNodeState = Object.freeze({ phase: 'pending', attempts: 0, cost: 0 }) as DagNodeState
+/** The state every node starts in (shared: node records are replaced, never mutated). */
+export const PENDING: DagNodeState = Object.freeze({ phase: 'pending', attempts: 0, cost: 0 }) as DagNodeState
 const READY: DagNodeState = Object.freeze({ phase: 'ready', attempts: 0, cost: 0 }) as DagNodeState
 
 /** The context of a run that has not been validated yet. */
@@ -300,40 +302,6 @@ export function failurePolicy (ctx: DagRunContext): DagFailurePolicy {
   return ctx.spec.failurePolicy ?? 'fail-fast'
 }
 
-/** The run's result, built once at the end. O(V). */
-export function buildDagResult (ctx: DagRunContext): DagResult {
-  const nodes: DagResult['nodes'] = {}
-  const outputs: DagResult['outputs'] = {}
-  for (let i = 0; i < ctx.spec.nodes.length; i++) {
-    const id = (ctx.spec.nodes[i] as DagSpec['nodes'][number]).id
-    const node = ctx.nodes[i] ?? PENDING
-    const status: DagNodeStatus = isTerminal(node.phase) ? node.phase : 'skipped'
-    const entry: DagResult['nodes'][string] = { status, cost: node.cost, attempts: node.attempts }
-    if (node.agentId !== undefined) entry.agentId = node.agentId
-    if (node.startedAt !== undefined) entry.startedAt = node.startedAt
-    if (node.finishedAt !== undefined) entry.finishedAt = node.finishedAt
-    if (status === 'succeeded') entry.output = node.output
-    if (node.error !== undefined && status !== 'succeeded') entry.error = node.error
-    nodes[id] = entry
-    if (status === 'succeeded' && ctx.graph?.isSink[i] === true) outputs[id] = node.output
-  }
-  const result: DagResult = {
-    id: ctx.runId,
-    name: ctx.spec.name,
-    status: ctx.status === 'validating' || ctx.status === 'running' ? 'failed' : ctx.status,
-    nodes,
-    outputs,
-    totalCost: ctx.charged,
-    maxParallelismObserved: ctx.maxParallelismObserved
-  }
-  if (ctx.error !== null) result.error = ctx.error
-  return result
-}
-
-function isTerminal (phase: DagNodePhase): phase is DagNodeStatus {
-  return phase === 'succeeded' || phase === 'failed' || phase === 'skipped' || phase === 'cancelled'
-}
-
 /** Close the running attempt's books (times included); undefined when the attempt is not the one running. */
 function endAttempt (ctx: DagRunContext, index: number, attempt: number, times: { startedAt?: number, finishedAt?: number }, fx: DagEffect[]): DagNodeState | undefined {
   if (!isRunningAttempt(ctx, index, attempt)) return undefined
@@ -398,35 +366,4 @@ function withoutGrant (node: DagNodeState): DagNodeState {
   if (node.grant === undefined) return node
   const { grant: _grant, ...rest } = node
   return rest
-}
-
-function heapPush (heap: number[], value: number): void {
-  let i = heap.length
-  heap.push(value)
-  while (i > 0) {
-    const parent = (i - 1) >> 1
-    if ((heap[parent] as number) <= value) break
-    heap[i] = heap[parent] as number
-    i = parent
-  }
-  heap[i] = value
-}
-
-function heapPop (heap: number[]): number | undefined {
-  const top = heap[0]
-  const last = heap.pop()
-  if (heap.length === 0 || last === undefined) return top
-  let i = 0
-  const n = heap.length
-  for (;;) {
-    const left = 2 * i + 1
-    if (left >= n) break
-    const right = left + 1
-    const child = right < n && (heap[right] as number) < (heap[left] as number) ? right : left
-    if ((heap[child] as number) >= last) break
-    heap[i] = heap[child] as number
-    i = child
-  }
-  heap[i] = last
-  return top
 }
