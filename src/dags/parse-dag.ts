@@ -7,7 +7,7 @@ import { CycleError, InvalidSpecError } from '../errors.ts'
 import type { RetryPolicy } from '../workflow/retry-policy.ts'
 import {
   childPath, createSpecIssues, isPlainObject, readBudget, readDuration, readInputMapping, readNumber, readRecord,
-  readRetryPolicy, readSpecObject, readString, readStringArray, type SpecIssueCollector, type SpecObject
+  readRetryPolicy, readSpecId, readSpecObject, readString, readStringArray, type SpecIssueCollector, type SpecObject
 } from '../workflow/spec-issues.ts'
 import { analyseDag } from '../../machines/dag-graph.ts'
 import { dagGraphIssues } from './validate-dag.ts'
@@ -72,7 +72,7 @@ export function parseDag (spec: DagSpecInput): DagSpec {
 interface NodePaths { id: string, dependencies: string }
 
 function readDag (dag: SpecObject, issues: SpecIssueCollector): { spec: DagSpec, paths: NodePaths[] } {
-  const id = readId(dag, issues)
+  const id = readSpecId(dag, 'id', issues)
   const name = readString(dag, 'name', issues) ?? id
   if (name === undefined) issues.add('name', 'is required (or give an id)')
   const description = readString(dag, 'description', issues)
@@ -125,7 +125,7 @@ function readNodes (dag: SpecObject, totalBudget: number | undefined, issues: Sp
 }
 
 function readNode (node: SpecObject, key: string | undefined, totalBudget: number | undefined, issues: SpecIssueCollector): DagNodeSpec {
-  const givenId = readId(node, issues)
+  const givenId = readSpecId(node, 'id', issues)
   if (key !== undefined && key.includes('.')) issues.add(node.path, 'a node id must not contain "."')
   if (key !== undefined && givenId !== undefined && givenId !== key) issues.add(node.pathOf('id'), `must match its key "${key}" (or be left out)`)
   if (key === undefined && givenId === undefined) issues.add(node.pathOf('id'), 'is required')
@@ -169,15 +169,6 @@ function checkMapping (node: SpecObject, mapping: Record<string, string>, depend
     if (dependencies.includes(head)) continue
     issues.add(childPath(node.pathOf('inputMapping'), source), `reads "${head}", which is not one of this node's dependencies`)
   }
-}
-
-function readId (obj: SpecObject, issues: SpecIssueCollector): string | undefined {
-  const id = readString(obj, 'id', issues)
-  if (id?.includes('.') === true) {
-    issues.add(obj.pathOf('id'), 'must not contain "."')
-    return undefined
-  }
-  return id
 }
 
 function readPolicy (dag: SpecObject, issues: SpecIssueCollector): DagFailurePolicy | undefined {
