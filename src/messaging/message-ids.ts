@@ -8,20 +8,21 @@ import { randomBytes } from 'node:crypto'
 /** The id that marks a one-way message (no answer expected) in `correlationId`. */
 export const NO_CORRELATION = '0'.repeat(32)
 
-export class MessageIdGenerator {
-  private readonly prefix: string
-  private counter = 0
-  private readonly counterBase: number
+/** Counter values stay 12 hex digits: from 2^44 up to 2^48 - 1. */
+const COUNTER_FIRST = 2 ** 44
+const COUNTER_SPAN = 2 ** 48 - COUNTER_FIRST
 
-  constructor () {
-    this.prefix = randomBytes(8).toString('hex')
-    this.counterBase = randomBytes(4).readUInt32BE(0)
-  }
+export class MessageIdGenerator {
+  /** 20 random hex characters, redrawn when the counter wraps. */
+  private prefix = randomBytes(10).toString('hex')
+  private counter = randomBytes(4).readUInt32BE(0)
 
   /** A fresh id. */
   next (): string {
-    this.counter++
-    const n = (this.counterBase + this.counter) % 0x10000000000000 // stays within 2^52
-    return this.prefix + n.toString(16).padStart(16, '0')
+    if (++this.counter >= COUNTER_SPAN) {
+      this.counter = 0
+      this.prefix = randomBytes(10).toString('hex')
+    }
+    return this.prefix + (COUNTER_FIRST + this.counter).toString(16)
   }
 }

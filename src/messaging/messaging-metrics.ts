@@ -1,5 +1,9 @@
 /**
  * The messaging metrics of one node, on the node's own registry.
+ *
+ * Counters on the hot path are plain numbers, copied into prom-client when
+ * the registry is scraped (`collect`), so counting a message costs an
+ * increment rather than a label lookup.
  */
 import { Counter, Histogram, type Registry } from 'prom-client'
 import type { MessageType } from '../envelope-types.ts'
@@ -17,10 +21,27 @@ export interface MessagingMetrics {
   retransmits: Counter
 }
 
+/** A counter whose per-label values live in a plain object until scraped. */
+function tallyCounter (registry: Registry, name: string, help: string, label: string): (value: string) => void {
+  const tally: Record<string, number> = Object.create(null) as Record<string, number>
+  // prom-client calls collect() with the metric as `this` before each scrape.
+  new Counter({
+    name,
+    help,
+    labelNames: [label],
+    registers: [registry],
+    collect (this: Counter) {
+      this.reset()
+      for (const key in tally) this.inc({ [label]: key }, tally[key]!)
+    }
+  })
+  return value => { tally[value] = (tally[value] ?? 0) + 1 }
+}
+
 export function createMessagingMetrics (registry: Registry): MessagingMetrics {
-  const sent = new Counter({ name: 'zerostate_agent_messages_sent_total', help: 'Agent messages sent, by type', labelNames: ['type'], registers: [registry] })
-  const received = new Counter({ name: 'zerostate_agent_messages_received_total', help: 'Agent messages received and accepted, by type', labelNames: ['type'], registers: [registry] })
-  const dropped = new Counter({ name: 'zerostate_agent_messages_dropped_total', help: 'Incoming agent messages dropped, by reason', labelNames: ['reason'], registers: [registry] })
+  const sent = tallyCounter(registry, 'zerostate_agent_messages_sent_total', 'Agent messages sent, by type', 'type')
+  const received = tallyCounter(registry, 'zerostate_agent_messages_received_total', 'Agent messages received and accepted, by type', 'type')
+  const dropped = tallyCounter(registry, 'zerostate_agent_messages_dropped_total', 'Incoming agent messages dropped, by reason', 'reason')
   const duration = new Histogram({
     name: 'zerostate_agent_request_duration_seconds',
     help: 'Request/response round trip as seen by the caller',
@@ -29,20 +50,12 @@ export function createMessagingMetrics (registry: Registry): MessagingMetrics {
     registers: [registry]
   })
   const retransmits = new Counter({ name: 'zerostate_agent_messages_retransmitted_total', help: 'AT_LEAST_ONCE/EXACTLY_ONCE retransmissions', registers: [registry] })
-  const sentBy = new Map<string, { inc: () => void }>()
-  const receivedBy = new Map<string, { inc: () => void }>()
-  const droppedBy = new Map<string, { inc: () => void }>()
   const okDuration = duration.labels('ok')
   const errorDuration = duration.labels('error')
-  const child = (map: Map<string, { inc: () => void }>, counter: Counter, label: string): { inc: () => void } => {
-    let c = map.get(label)
-    if (c === undefined) { c = counter.labels(label); map.set(label, c) }
-    return c
-  }
   return {
-    sent: type => { child(sentBy, sent, type).inc() },
-    received: type => { child(receivedBy, received, type).inc() },
-    dropped: reason => { child(droppedBy, dropped, reason).inc() },
+    sent,
+    received,
+    dropped,
     requestDuration: (seconds, outcome) => { (outcome === 'ok' ? okDuration : errorDuration).observe(seconds) },
     retransmits
   }

@@ -11,6 +11,7 @@ import { AbortedError, errorFromWire, errorToWire, TimeoutError, ZeroStateError,
 import type { AgentMessage, MessageType } from '../envelope-types.ts'
 import type { AddressBook } from '../identity/did.ts'
 import type { Reply } from '../bus-types.ts'
+import { DeadlineWheel } from './deadline-wheel.ts'
 import { ExpiringMap } from './expiring-set.ts'
 import { MessageIdGenerator, NO_CORRELATION } from './message-ids.ts'
 import type { DropReason, MessagingMetrics } from './messaging-metrics.ts'
@@ -39,7 +40,8 @@ interface Pending {
   acked: boolean
   resolve: (value: Reply) => void
   reject: (error: Error) => void
-  timer: NodeJS.Timeout | undefined
+  /** Key under which the deadline wheel tracks this message. */
+  deadlineKey: number
   retransmitTimer: NodeJS.Timeout | undefined
   backoffMs: number
   signal: AbortSignal | undefined
@@ -64,6 +66,7 @@ export class RouterCore {
   private readonly services = new Map<string, ServiceHandler>()
   private readonly observers = new Map<string, Map<MessageType, Set<MessageObserver>>>()
   private readonly pending = new Map<string, Pending>()
+  private readonly deadlines = new DeadlineWheel<Pending>(p => { this.expire(p) })
   private readonly finished = new ExpiringMap<'timeout' | 'aborted'>(100_000)
   private readonly dedup = new ExpiringMap<DedupEntry>(1_000_000)
   private readonly retransmitInitialMs: number
@@ -161,14 +164,14 @@ export class RouterCore {
         acked: false,
         resolve,
         reject,
-        timer: undefined,
+        deadlineKey: 0,
         retransmitTimer: undefined,
         backoffMs: this.retransmitInitialMs,
         signal,
         onAbort: undefined
       }
       this.pending.set(msg.id, p)
-      p.timer = setTimeout(() => { this.expire(p) }, timeoutMs)
+      p.deadlineKey = this.deadlines.add(p, Date.now() + timeoutMs)
       if (signal !== undefined) {
         p.onAbort = () => {
           this.fail(p, new AbortedError('aborted by the caller', { cause: signal.reason }), 'aborted')
@@ -182,7 +185,6 @@ export class RouterCore {
   }
 
   private expire (p: Pending): void {
-    p.timer = undefined
     if (p.kind === 'send') {
       this.fail(p, new ZeroStateError('DELIVERY_FAILED', `no acknowledgement for ${p.msg.type} ${p.msg.id} within its TTL`), 'timeout')
       return
@@ -207,7 +209,7 @@ export class RouterCore {
 
   private settle (p: Pending): void {
     this.pending.delete(p.msg.id)
-    if (p.timer !== undefined) clearTimeout(p.timer)
+    this.deadlines.remove(p, p.deadlineKey)
     if (p.retransmitTimer !== undefined) clearTimeout(p.retransmitTimer)
     if (p.onAbort !== undefined) p.signal?.removeEventListener('abort', p.onAbort)
   }
@@ -219,7 +221,7 @@ export class RouterCore {
       const attempt = (p.msg.attempt ?? 0) + 1
       p.msg = { ...p.msg, attempt }
       this.metrics.retransmits.inc()
-      this.route(p.msg, () => { /* the deadline timer reports the failure */ })
+      this.route(p.msg, () => { /* the deadline wheel reports the failure */ })
       p.backoffMs = Math.min(p.backoffMs * 2, this.retransmitMaxMs)
       this.scheduleRetransmit(p)
     }, p.acked ? this.retransmitMaxMs : p.backoffMs)
@@ -488,7 +490,7 @@ export class RouterCore {
       replyTo: from,
       payload: resultToPayload(result)
     }
-    const cached = this.dedup.get(`${requestId}${from}`, now)
+    const cached = this.dedup.size === 0 ? undefined : this.dedup.get(`${requestId}${from}`, now)
     if (cached !== undefined) cached.response = response
     try {
       this.route(response)
@@ -508,6 +510,7 @@ export class RouterCore {
     if (this.stopped) return
     this.stopped = true
     clearInterval(this.sweeper)
+    this.deadlines.clear()
     for (const p of [...this.pending.values()]) {
       this.settle(p)
       p.reject(new ZeroStateError('NODE_STOPPED', 'the node stopped before an answer arrived'))

@@ -1,0 +1,36 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { DeadlineWheel } from '../../src/messaging/deadline-wheel.ts'
+
+describe('DeadlineWheel', () => {
+  afterEach(() => { vi.useRealTimers() })
+
+  it('expires items at most one resolution after their deadline, in deadline order', () => {
+    vi.useFakeTimers({ now: 1_000 })
+    const expired: string[] = []
+    const wheel = new DeadlineWheel<string>(item => { expired.push(item) }, 5)
+    wheel.add('late', 1_100)
+    wheel.add('early', 1_020)
+    vi.advanceTimersByTime(19)
+    expect(expired).toEqual([])
+    vi.advanceTimersByTime(6)
+    expect(expired).toEqual(['early'])
+    vi.advanceTimersByTime(80)
+    expect(expired).toEqual(['early', 'late'])
+  })
+
+  it('never expires a removed item, and re-arms for items added while firing', () => {
+    vi.useFakeTimers({ now: 0 })
+    const expired: string[] = []
+    const wheel: DeadlineWheel<string> = new DeadlineWheel<string>(item => {
+      expired.push(item)
+      if (item === 'first') wheel.add('chained', Date.now() + 10)
+    }, 5)
+    const key = wheel.add('removed', 10)
+    wheel.add('first', 10)
+    wheel.remove('removed', key)
+    vi.advanceTimersByTime(10)
+    expect(expired).toEqual(['first'])
+    vi.advanceTimersByTime(15)
+    expect(expired).toEqual(['first', 'chained'])
+  })
+})
