@@ -55,18 +55,23 @@ export function createMessageBus (init: MessageBusInit): MessageBus {
     }
   }
 
-  const callAgent = async (to: string, payload: unknown, options: RequestOptions): Promise<Reply> => {
+  // Not async: a request on the hot path creates one promise (the router's).
+  const callAgent = (to: string, payload: unknown, options: RequestOptions): Promise<Reply> => {
     const timeout = checkTimeout(options.timeout)
     const msg = envelope('REQUEST', to, payload, options, true, options.id, timeout)
     if (options.budget !== undefined) {
       if (!Number.isFinite(options.budget) || options.budget < 0) throw new ZeroStateError('INVALID_ARGUMENT', 'budget must be a finite number >= 0')
       msg.budget = options.budget
     }
-    return await core.call(msg, timeout, options.signal)
+    return core.call(msg, timeout, options.signal)
   }
 
   const call = async <T>(to: RequestTarget, payload: unknown, options: RequestOptions = {}): Promise<Reply<T>> => {
     if (typeof to === 'string') return await callAgent(to, payload, options) as Reply<T>
+    return await callByCapability<T>(to, payload, options)
+  }
+
+  const callByCapability = async <T>(to: RequestTarget, payload: unknown, options: RequestOptions): Promise<Reply<T>> => {
     if (typeof to !== 'object' || to === null || typeof to.capability !== 'string') {
       throw new ZeroStateError('INVALID_ARGUMENT', 'a request target is an agent id or { capability, strategy? }')
     }
@@ -93,7 +98,14 @@ export function createMessageBus (init: MessageBusInit): MessageBus {
       const msg = envelope(message.type, message.to, message.payload, message, false)
       await core.send(msg, message.signal)
     },
-    request: async <T>(to: RequestTarget, payload: unknown, options?: RequestOptions): Promise<T> => (await call<T>(to, payload, options)).payload,
+    request: <T>(to: RequestTarget, payload: unknown, options: RequestOptions = {}): Promise<T> => {
+      if (typeof to !== 'string') return callByCapability<T>(to, payload, options).then(replyPayload)
+      try {
+        return callAgent(to, payload, options).then(reply => reply.payload as T)
+      } catch (err) {
+        return Promise.reject(err)
+      }
+    },
     call,
     broadcast: async (payload, options = {}) => {
       const msg = envelope('BROADCAST', '', payload, options, false)
@@ -101,6 +113,10 @@ export function createMessageBus (init: MessageBusInit): MessageBus {
     },
     on: (type, handler) => core.observe(address, type, handler)
   }
+}
+
+function replyPayload<T> (reply: Reply<T>): T {
+  return reply.payload
 }
 
 function checkDelivery (delivery: Delivery | undefined): Delivery {

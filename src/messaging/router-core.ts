@@ -126,8 +126,8 @@ export class RouterCore {
   // ── sending ─────────────────────────────────────────────────────────────
 
   /** Send a REQUEST-like message and wait for its RESPONSE. */
-  async call (msg: AgentMessage, timeoutMs: number, signal?: AbortSignal): Promise<Reply> {
-    return await this.track(msg, 'request', timeoutMs, signal)
+  call (msg: AgentMessage, timeoutMs: number, signal?: AbortSignal): Promise<Reply> {
+    return this.track(msg, 'request', timeoutMs, signal)
   }
 
   /** Send a one-way message; reliable deliveries resolve on ACK. */
@@ -151,12 +151,17 @@ export class RouterCore {
     if (this.transport !== undefined) await this.transport.broadcast(msg)
   }
 
-  private async track (msg: AgentMessage, kind: 'request' | 'send', timeoutMs: number, signal?: AbortSignal): Promise<Reply> {
-    this.checkOpen()
-    this.addresses.parse(msg.to)
-    if (this.pending.has(msg.id)) throw new ZeroStateError('INVALID_ARGUMENT', `a message with id ${msg.id} is already waiting for an answer`)
-    if (signal?.aborted === true) throw new AbortedError('aborted before sending', { cause: signal.reason })
-    return await new Promise<Reply>((resolve, reject) => {
+  /** Not async on purpose: one promise per request on the hot path; synchronous failures become rejections. */
+  private track (msg: AgentMessage, kind: 'request' | 'send', timeoutMs: number, signal?: AbortSignal): Promise<Reply> {
+    try {
+      this.checkOpen()
+      this.addresses.parse(msg.to)
+      if (this.pending.has(msg.id)) throw new ZeroStateError('INVALID_ARGUMENT', `a message with id ${msg.id} is already waiting for an answer`)
+      if (signal?.aborted === true) throw new AbortedError('aborted before sending', { cause: signal.reason })
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return new Promise<Reply>((resolve, reject) => {
       const p: Pending = {
         msg,
         kind,
