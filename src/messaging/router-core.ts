@@ -1,21 +1,21 @@
 /**
- * The delivery machinery of one node's router: the pending-request table,
- * acknowledgements and retransmits, receiver-side dedup with cached
+ * The delivery machinery of one node's router: sending (the pending table in
+ * pending-table.ts keeps acks, retransmits and deadlines), receiver-side dedup with cached
  * responses, TTL, sender authentication, and dispatch to local agents,
  * services and observers. The gossipsub bridge (actors/gossip-bridge.ts) is
  * its only way to the network; agents on the same node are reached directly
  * (the local fast path: same semantics, no encoding).
  */
 import type { Logger } from 'pino'
-import { AbortedError, errorFromWire, errorToWire, TimeoutError, ZeroStateError, type WireError } from '../errors.ts'
+import { AbortedError, errorToWire, ZeroStateError, type WireError } from '../errors.ts'
 import type { AgentMessage, MessageType } from '../envelope-types.ts'
 import type { AddressBook } from '../identity/did.ts'
 import type { Reply } from '../bus-types.ts'
-import { DeadlineWheel } from './deadline-wheel.ts'
 import { ExpiringMap } from './expiring-set.ts'
 import { MessageIdGenerator, NO_CORRELATION } from './message-ids.ts'
 import type { DropReason, MessagingMetrics } from './messaging-metrics.ts'
-import { payloadToResult, resultToPayload, type TaskResult } from './response-payload.ts'
+import { PendingTable } from './pending-table.ts'
+import { resultToPayload, type TaskResult } from './response-payload.ts'
 import type { AgentTask, InboundInfo, LocalAgent, ServiceHandler, Transport } from './router-types.ts'
 
 export interface RouterCoreInit {
@@ -33,26 +33,10 @@ export interface RouterCoreInit {
 
 type MessageObserver = (message: AgentMessage) => void
 
-interface Pending {
-  msg: AgentMessage
-  kind: 'request' | 'send'
-  startedAt: number
-  acked: boolean
-  resolve: (value: Reply) => void
-  reject: (error: Error) => void
-  /** Key under which the deadline wheel tracks this message. */
-  deadlineKey: number
-  retransmitTimer: NodeJS.Timeout | undefined
-  backoffMs: number
-  signal: AbortSignal | undefined
-  onAbort: (() => void) | undefined
-}
-
 interface DedupEntry { response: AgentMessage | undefined }
 
 const SWEEP_MS = 1000
 const SUSPICIOUS: ReadonlySet<DropReason> = new Set(['malformed', 'oversized', 'unknown_version', 'unknown_type', 'forged_sender', 'bad_signature'])
-const FINISHED_MS = 60_000
 
 export class RouterCore {
   readonly nodeDid: string
@@ -65,12 +49,8 @@ export class RouterCore {
   private readonly agents = new Map<string, LocalAgent>()
   private readonly services = new Map<string, ServiceHandler>()
   private readonly observers = new Map<string, Map<MessageType, Set<MessageObserver>>>()
-  private readonly pending = new Map<string, Pending>()
-  private readonly deadlines = new DeadlineWheel<Pending>(p => { this.expire(p) })
-  private readonly finished = new ExpiringMap<'timeout' | 'aborted'>(100_000)
+  private readonly pending: PendingTable
   private readonly dedup = new ExpiringMap<DedupEntry>(1_000_000)
-  private readonly retransmitInitialMs: number
-  private readonly retransmitMaxMs: number
   private readonly dedupMs: number
   private readonly sweeper: NodeJS.Timeout
   private readonly loggedDrops = new Set<DropReason>()
@@ -82,13 +62,18 @@ export class RouterCore {
     this.addresses = init.addresses
     this.metrics = init.metrics
     this.logger = init.logger
-    this.retransmitInitialMs = init.retransmitInitialMs ?? 100
-    this.retransmitMaxMs = init.retransmitMaxMs ?? 2000
+    this.pending = new PendingTable({
+      metrics: this.metrics,
+      route: (msg, onFailure) => { this.route(msg, onFailure) },
+      onCallerAbort: msg => { this.cancelLocalTask(msg, { code: 'ABORTED', message: 'the caller aborted the request' }) },
+      retransmitInitialMs: init.retransmitInitialMs ?? 100,
+      retransmitMaxMs: init.retransmitMaxMs ?? 2000
+    })
     this.dedupMs = init.dedupMs ?? 5 * 60_000
     this.sweeper = setInterval(() => {
       const now = Date.now()
       this.dedup.sweep(now)
-      this.finished.sweep(now)
+      this.pending.sweep(now)
     }, SWEEP_MS)
     this.sweeper.unref()
   }
@@ -151,7 +136,7 @@ export class RouterCore {
     if (this.transport !== undefined) await this.transport.broadcast(msg)
   }
 
-  /** Not async on purpose: one promise per request on the hot path; synchronous failures become rejections. */
+  /** Validate, then hand to the pending table; synchronous failures become rejections. */
   private track (msg: AgentMessage, kind: 'request' | 'send', timeoutMs: number, signal?: AbortSignal): Promise<Reply> {
     try {
       this.checkOpen()
@@ -161,40 +146,7 @@ export class RouterCore {
     } catch (err) {
       return Promise.reject(err)
     }
-    return new Promise<Reply>((resolve, reject) => {
-      const p: Pending = {
-        msg,
-        kind,
-        startedAt: performance.now(),
-        acked: false,
-        resolve,
-        reject,
-        deadlineKey: 0,
-        retransmitTimer: undefined,
-        backoffMs: this.retransmitInitialMs,
-        signal,
-        onAbort: undefined
-      }
-      this.pending.set(msg.id, p)
-      p.deadlineKey = this.deadlines.add(p, Date.now() + timeoutMs)
-      if (signal !== undefined) {
-        p.onAbort = () => {
-          this.fail(p, new AbortedError('aborted by the caller', { cause: signal.reason }), 'aborted')
-          this.cancelLocalTask(msg, { code: 'ABORTED', message: 'the caller aborted the request' })
-        }
-        signal.addEventListener('abort', p.onAbort, { once: true })
-      }
-      if (msg.delivery !== 'BEST_EFFORT' && !this.isLocal(msg.to)) this.scheduleRetransmit(p)
-      this.route(msg, error => { this.fail(p, error, undefined) })
-    })
-  }
-
-  private expire (p: Pending): void {
-    if (p.kind === 'send') {
-      this.fail(p, new ZeroStateError('DELIVERY_FAILED', `no acknowledgement for ${p.msg.type} ${p.msg.id} within its TTL`), 'timeout')
-      return
-    }
-    this.fail(p, new TimeoutError(`no response to ${p.msg.type} ${p.msg.id} from ${p.msg.to} within the timeout`), 'timeout')
+    return this.pending.track(msg, kind, timeoutMs, signal, msg.delivery !== 'BEST_EFFORT' && !this.isLocal(msg.to))
   }
 
   /** A local caller gave up on a task of a local agent: let the agent drop or abort it. */
@@ -202,34 +154,6 @@ export class RouterCore {
     if (msg.type !== 'REQUEST' || !this.isLocal(msg.to)) return
     const name = this.addresses.parse(msg.to).agent
     this.agents.get(name)?.cancel(msg.id, reason)
-  }
-
-  private fail (p: Pending, error: Error, mark: 'timeout' | 'aborted' | undefined): void {
-    if (this.pending.get(p.msg.id) !== p) return
-    this.settle(p)
-    if (mark !== undefined) this.finished.set(p.msg.id, mark, Date.now() + FINISHED_MS)
-    if (p.kind === 'request') this.metrics.requestDuration((performance.now() - p.startedAt) / 1000, 'error')
-    p.reject(error)
-  }
-
-  private settle (p: Pending): void {
-    this.pending.delete(p.msg.id)
-    this.deadlines.remove(p, p.deadlineKey)
-    if (p.retransmitTimer !== undefined) clearTimeout(p.retransmitTimer)
-    if (p.onAbort !== undefined) p.signal?.removeEventListener('abort', p.onAbort)
-  }
-
-  private scheduleRetransmit (p: Pending): void {
-    p.retransmitTimer = setTimeout(() => {
-      p.retransmitTimer = undefined
-      if (this.pending.get(p.msg.id) !== p) return
-      const attempt = (p.msg.attempt ?? 0) + 1
-      p.msg = { ...p.msg, attempt }
-      this.metrics.retransmits.inc()
-      this.route(p.msg, () => { /* the deadline wheel reports the failure */ })
-      p.backoffMs = Math.min(p.backoffMs * 2, this.retransmitMaxMs)
-      this.scheduleRetransmit(p)
-    }, p.acked ? this.retransmitMaxMs : p.backoffMs)
   }
 
   /** Hand a message to its node: directly when local, else to the transport. */
@@ -304,7 +228,7 @@ export class RouterCore {
     }
     switch (msg.type) {
       case 'RESPONSE': this.onResponse(msg); return
-      case 'ACK': this.onAck(msg); return
+      case 'ACK': this.pending.onAck(msg); return
       case 'BROADCAST':
       case 'HEARTBEAT':
         if (msg.to === '') {
@@ -319,47 +243,8 @@ export class RouterCore {
   }
 
   private onResponse (msg: AgentMessage): void {
-    const p = this.pending.get(msg.correlationId)
-    if (p === undefined) {
-      this.drop(this.finished.get(msg.correlationId, Date.now()) === undefined ? 'duplicate' : 'late_response', msg)
-      return
-    }
-    this.metrics.received('RESPONSE')
-    const result = payloadToResult(msg.payload)
-    this.settle(p)
-    const seconds = (performance.now() - p.startedAt) / 1000
-    if (result === undefined) {
-      this.metrics.requestDuration(seconds, 'error')
-      p.reject(new ZeroStateError('INVALID_ENVELOPE', 'malformed RESPONSE payload'))
-      return
-    }
-    if (result.ok) {
-      this.metrics.requestDuration(seconds, 'ok')
-      p.resolve({ payload: result.output, cost: result.cost, agentId: msg.from })
-    } else {
-      this.metrics.requestDuration(seconds, 'error')
-      p.reject(errorFromWire(result.error))
-    }
-  }
-
-  private onAck (msg: AgentMessage): void {
-    const p = this.pending.get(msg.correlationId)
-    if (p === undefined) return
-    this.metrics.received('ACK')
-    if (p.kind === 'send') {
-      this.settle(p)
-      p.resolve({ payload: undefined, cost: 0, agentId: msg.from })
-      return
-    }
-    if (!p.acked) {
-      p.acked = true
-      // AT_LEAST_ONCE requests stop retransmitting once delivered; EXACTLY_ONCE
-      // keeps a slow retransmit so a lost RESPONSE is recovered from the cache.
-      if (p.msg.delivery === 'AT_LEAST_ONCE' && p.retransmitTimer !== undefined) {
-        clearTimeout(p.retransmitTimer)
-        p.retransmitTimer = undefined
-      }
-    }
+    const dropped = this.pending.onResponse(msg)
+    if (dropped !== undefined) this.drop(dropped, msg)
   }
 
   private onAddressed (msg: AgentMessage, info: InboundInfo | undefined, now: number): void {
@@ -515,13 +400,8 @@ export class RouterCore {
     if (this.stopped) return
     this.stopped = true
     clearInterval(this.sweeper)
-    this.deadlines.clear()
-    for (const p of [...this.pending.values()]) {
-      this.settle(p)
-      p.reject(new ZeroStateError('NODE_STOPPED', 'the node stopped before an answer arrived'))
-    }
+    this.pending.rejectAll(() => new ZeroStateError('NODE_STOPPED', 'the node stopped before an answer arrived'))
     this.dedup.clear()
-    this.finished.clear()
   }
 }
 

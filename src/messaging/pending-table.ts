@@ -1,0 +1,175 @@
+/**
+ * The sender side of delivery: messages waiting for an answer (a RESPONSE to
+ * a request, an ACK to a reliable one-way send), their deadlines (one timer
+ * wheel), caller aborts, retransmits with backoff for AT_LEAST_ONCE and
+ * EXACTLY_ONCE, and what came of finished ones (so a late response is told
+ * from a duplicate).
+ */
+import { AbortedError, errorFromWire, TimeoutError, ZeroStateError } from '../errors.ts'
+import type { AgentMessage } from '../envelope-types.ts'
+import type { Reply } from '../bus-types.ts'
+import { DeadlineWheel } from './deadline-wheel.ts'
+import { ExpiringMap } from './expiring-set.ts'
+import type { DropReason, MessagingMetrics } from './messaging-metrics.ts'
+import { payloadToResult } from './response-payload.ts'
+
+export interface PendingTableInit {
+  metrics: MessagingMetrics
+  /** Hand a (re)transmission to its node; `onFailure` when it cannot be handed over. */
+  route: (msg: AgentMessage, onFailure: (error: Error) => void) => void
+  /** Called when the caller aborts, after the pending entry is failed. */
+  onCallerAbort: (msg: AgentMessage) => void
+  retransmitInitialMs: number
+  retransmitMaxMs: number
+}
+
+interface Pending {
+  msg: AgentMessage
+  kind: 'request' | 'send'
+  startedAt: number
+  acked: boolean
+  resolve: (value: Reply) => void
+  reject: (error: Error) => void
+  /** Key under which the deadline wheel tracks this message. */
+  deadlineKey: number
+  retransmitTimer: NodeJS.Timeout | undefined
+  backoffMs: number
+  signal: AbortSignal | undefined
+  onAbort: (() => void) | undefined
+}
+
+/** How long the outcome of a timed-out or aborted request is remembered. */
+const FINISHED_MS = 60_000
+
+export class PendingTable {
+  private readonly pending = new Map<string, Pending>()
+  private readonly deadlines = new DeadlineWheel<Pending>(p => { this.expire(p) })
+  private readonly finished = new ExpiringMap<'timeout' | 'aborted'>(100_000)
+
+  constructor (private readonly init: PendingTableInit) {}
+
+  has (id: string): boolean { return this.pending.has(id) }
+
+  /**
+   * Send `msg` and wait: for its RESPONSE (`request`) or ACK (`send`), until
+   * `timeoutMs`. `retransmit` arms retransmits (remote reliable deliveries).
+   * Not async on purpose: one promise per request on the hot path.
+   */
+  track (msg: AgentMessage, kind: 'request' | 'send', timeoutMs: number, signal: AbortSignal | undefined, retransmit: boolean): Promise<Reply> {
+    return new Promise<Reply>((resolve, reject) => {
+      const p: Pending = {
+        msg,
+        kind,
+        startedAt: performance.now(),
+        acked: false,
+        resolve,
+        reject,
+        deadlineKey: 0,
+        retransmitTimer: undefined,
+        backoffMs: this.init.retransmitInitialMs,
+        signal,
+        onAbort: undefined
+      }
+      this.pending.set(msg.id, p)
+      p.deadlineKey = this.deadlines.add(p, Date.now() + timeoutMs)
+      if (signal !== undefined) {
+        p.onAbort = () => {
+          this.fail(p, new AbortedError('aborted by the caller', { cause: signal.reason }), 'aborted')
+          this.init.onCallerAbort(msg)
+        }
+        signal.addEventListener('abort', p.onAbort, { once: true })
+      }
+      if (retransmit) this.scheduleRetransmit(p)
+      this.init.route(msg, error => { this.fail(p, error, undefined) })
+    })
+  }
+
+  /** A RESPONSE arrived: settle its request, or say why it is dropped. */
+  onResponse (msg: AgentMessage): DropReason | undefined {
+    const p = this.pending.get(msg.correlationId)
+    if (p === undefined) return this.finished.get(msg.correlationId, Date.now()) === undefined ? 'duplicate' : 'late_response'
+    this.init.metrics.received('RESPONSE')
+    const result = payloadToResult(msg.payload)
+    this.settle(p)
+    const seconds = (performance.now() - p.startedAt) / 1000
+    if (result === undefined) {
+      this.init.metrics.requestDuration(seconds, 'error')
+      p.reject(new ZeroStateError('INVALID_ENVELOPE', 'malformed RESPONSE payload'))
+    } else if (result.ok) {
+      this.init.metrics.requestDuration(seconds, 'ok')
+      p.resolve({ payload: result.output, cost: result.cost, agentId: msg.from })
+    } else {
+      this.init.metrics.requestDuration(seconds, 'error')
+      p.reject(errorFromWire(result.error))
+    }
+    return undefined
+  }
+
+  /** An ACK arrived: a reliable send is done; a request stops (or slows) its retransmits. */
+  onAck (msg: AgentMessage): void {
+    const p = this.pending.get(msg.correlationId)
+    if (p === undefined) return
+    this.init.metrics.received('ACK')
+    if (p.kind === 'send') {
+      this.settle(p)
+      p.resolve({ payload: undefined, cost: 0, agentId: msg.from })
+      return
+    }
+    if (p.acked) return
+    p.acked = true
+    // AT_LEAST_ONCE requests stop retransmitting once delivered; EXACTLY_ONCE
+    // keeps a slow retransmit so a lost RESPONSE is recovered from the cache.
+    if (p.msg.delivery === 'AT_LEAST_ONCE' && p.retransmitTimer !== undefined) {
+      clearTimeout(p.retransmitTimer)
+      p.retransmitTimer = undefined
+    }
+  }
+
+  /** Forget outcomes past their time. */
+  sweep (now: number): void { this.finished.sweep(now) }
+
+  /** Reject everything with `error` and stop every timer. */
+  rejectAll (error: () => Error): void {
+    this.deadlines.clear()
+    for (const p of [...this.pending.values()]) {
+      this.settle(p)
+      p.reject(error())
+    }
+    this.finished.clear()
+  }
+
+  private expire (p: Pending): void {
+    if (p.kind === 'send') {
+      this.fail(p, new ZeroStateError('DELIVERY_FAILED', `no acknowledgement for ${p.msg.type} ${p.msg.id} within its TTL`), 'timeout')
+      return
+    }
+    this.fail(p, new TimeoutError(`no response to ${p.msg.type} ${p.msg.id} from ${p.msg.to} within the timeout`), 'timeout')
+  }
+
+  private fail (p: Pending, error: Error, mark: 'timeout' | 'aborted' | undefined): void {
+    if (this.pending.get(p.msg.id) !== p) return
+    this.settle(p)
+    if (mark !== undefined) this.finished.set(p.msg.id, mark, Date.now() + FINISHED_MS)
+    if (p.kind === 'request') this.init.metrics.requestDuration((performance.now() - p.startedAt) / 1000, 'error')
+    p.reject(error)
+  }
+
+  private settle (p: Pending): void {
+    this.pending.delete(p.msg.id)
+    this.deadlines.remove(p, p.deadlineKey)
+    if (p.retransmitTimer !== undefined) clearTimeout(p.retransmitTimer)
+    if (p.onAbort !== undefined) p.signal?.removeEventListener('abort', p.onAbort)
+  }
+
+  private scheduleRetransmit (p: Pending): void {
+    p.retransmitTimer = setTimeout(() => {
+      p.retransmitTimer = undefined
+      if (this.pending.get(p.msg.id) !== p) return
+      p.msg = { ...p.msg, attempt: (p.msg.attempt ?? 0) + 1 }
+      this.init.metrics.retransmits.inc()
+      this.init.route(p.msg, () => { /* the deadline wheel reports the failure */ })
+      p.backoffMs = Math.min(p.backoffMs * 2, this.init.retransmitMaxMs)
+      this.scheduleRetransmit(p)
+    }, p.acked ? this.init.retransmitMaxMs : p.backoffMs)
+  }
+}
