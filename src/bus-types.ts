@@ -54,7 +54,7 @@ export type MessageHandler = (message: AgentMessage) => void
  * @example
  * ```ts
  * const answer = await node.bus.request(agentId, { text: 'hi' }, { timeout: 2000 })
- * const off = node.bus.on('BROADCAST', msg => console.log(msg.payload))
+ * const off = node.bus.on('BROADCAST', msg => { news.push(msg.payload) })
  * ```
  */
 export interface MessageBus {

@@ -24,7 +24,7 @@ export function shortAgent (agentId: string): string {
  *
  * @example
  * ```ts
- * const progress = createProgressPrinter(line => console.log(line))
+ * const progress = createProgressPrinter(line => { process.stdout.write(line + '\n') })
  * for await (const e of followRun(url, id)) progress(e.data)
  * ```
  */

@@ -16,7 +16,7 @@ export interface SseEvent {
  * @example
  * ```ts
  * const res = await fetch(`${url}/v1/runs/${id}/events`)
- * for await (const e of readSse(res.body!)) console.log(e.event, JSON.parse(e.data))
+ * for await (const e of readSse(res.body!)) events.push({ event: e.event, data: JSON.parse(e.data) })
  * ```
  */
 export async function * readSse (body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
@@ -59,7 +59,7 @@ export interface RunEvent<T = unknown> {
  *
  * @example
  * ```ts
- * for await (const { event, data } of followRun('http://127.0.0.1:8080', runId)) console.log(event, data)
+ * for await (const { event, data } of followRun('http://127.0.0.1:8080', runId)) io.out(`${event}: ${JSON.stringify(data)}`)
  * ```
  */
 export async function * followRun<T = unknown> (baseUrl: string, runId: string, options: { signal?: AbortSignal } = {}): AsyncGenerator<RunEvent<T>> {

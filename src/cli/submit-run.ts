@@ -11,7 +11,7 @@ import { followRun, responseError } from './sse-client.ts'
  *
  * @example
  * ```ts
- * const result = await submitAndFollow(url, 'chain', spec, { onView: v => console.log(v.status) })
+ * const result = await submitAndFollow(url, 'chain', spec, { onView: v => { statuses.push(v.status) } })
  * ```
  */
 export async function submitAndFollow (baseUrl: string, kind: 'chain' | 'dag', spec: unknown, options: { signal?: AbortSignal, onStarted?: (id: string) => void, onView?: (view: RunView) => void } = {}): Promise<RunView> {

@@ -33,7 +33,7 @@ export interface DirectoryChange {
  * @example
  * ```ts
  * const translators = node.directory.find('translate')
- * const off = node.directory.on('change', ({ type, entry }) => console.log(type, entry.id))
+ * const off = node.directory.on('change', ({ type, entry }) => { logger.info({ type, agent: entry.id }, 'directory changed') })
  * ```
  */
 export interface AgentDirectory {

@@ -40,7 +40,7 @@ export interface HttpApi {
  * ```ts
  * const node = await createNode()
  * const api = await createHttpApi(node, { port: 8080 })
- * console.log(`POST chains to ${api.url}/v1/chains`)
+ * const chainsUrl = `${api.url}/v1/chains` // POST chain specs here
  * process.once('SIGTERM', async () => { await api.close(); await node.stop() })
  * ```
  */

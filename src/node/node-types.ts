@@ -46,7 +46,7 @@ export interface NodeInit {
  * ```ts
  * const node = await createNode()
  * const echo = await node.spawnAgent({ name: 'echo', capabilities: ['echo'], handle: task => task })
- * console.log(await node.bus.request(echo.id, { hello: 'mesh' }))
+ * const answer = await node.bus.request(echo.id, { hello: 'mesh' }) // { hello: 'mesh' }
  * await node.stop()
  * ```
  */
