@@ -13,7 +13,7 @@
 import type { ActorRefFrom } from 'xstate'
 import { lockMachine, type LockEmitted, type LockType } from '../../machines/lock.ts'
 import { fail, leaseError, newLeaseToken, ok, type AuthorityRequest, type AuthorityScope } from './authority-scope.ts'
-import { ExpiringMap } from './expiring-map.ts'
+import { ExpiringMap } from '../util/expiring-map.ts'
 import { IdleReaper } from './idle-reaper.ts'
 import type { LockGrant } from './types.ts'
 

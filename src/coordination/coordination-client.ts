@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import { AbortedError, TimeoutError, ZeroStateError, errorFromWire, isZeroStateError } from '../errors.ts'
 import type { CoordinationBackend } from './coordination-backend.ts'
-import { ExpiringMap } from './expiring-map.ts'
+import { ExpiringMap } from '../util/expiring-map.ts'
 import type { CoordinationNotification, CoordinationOp, ResultOf } from './protocol.ts'
 import type {
   AcquireLockOptions, BarrierOptions, BarrierRelease, Coordination, LockGrant, LockLostEvent,

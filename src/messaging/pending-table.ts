@@ -9,7 +9,7 @@ import { AbortedError, errorFromWire, TimeoutError, ZeroStateError } from '../er
 import type { AgentMessage } from '../envelope-types.ts'
 import type { Reply } from '../bus-types.ts'
 import { DeadlineWheel } from './deadline-wheel.ts'
-import { ExpiringMap } from './expiring-set.ts'
+import { ExpiringMap } from '../util/expiring-map.ts'
 import type { DropReason, MessagingMetrics } from './messaging-metrics.ts'
 import { payloadToResult } from './response-payload.ts'
 
@@ -44,7 +44,7 @@ const FINISHED_MS = 60_000
 export class PendingTable {
   private readonly pending = new Map<string, Pending>()
   private readonly deadlines = new DeadlineWheel<Pending>(p => { this.expire(p) })
-  private readonly finished = new ExpiringMap<'timeout' | 'aborted'>(100_000)
+  private readonly finished = new ExpiringMap<string, 'timeout' | 'aborted'>({ maxEntries: 100_000, ttlMs: FINISHED_MS })
 
   constructor (private readonly init: PendingTableInit) {}
 
@@ -87,7 +87,7 @@ export class PendingTable {
   /** A RESPONSE arrived: settle its request, or say why it is dropped. */
   onResponse (msg: AgentMessage): DropReason | undefined {
     const p = this.pending.get(msg.correlationId)
-    if (p === undefined) return this.finished.get(msg.correlationId, Date.now()) === undefined ? 'duplicate' : 'late_response'
+    if (p === undefined) return this.finished.get(msg.correlationId) === undefined ? 'duplicate' : 'late_response'
     this.init.metrics.received('RESPONSE')
     const result = payloadToResult(msg.payload)
     this.settle(p)
@@ -126,7 +126,7 @@ export class PendingTable {
   }
 
   /** Forget outcomes past their time. */
-  sweep (now: number): void { this.finished.sweep(now) }
+  sweep (): void { this.finished.sweep() }
 
   /** Reject everything with `error` and stop every timer. */
   rejectAll (error: () => Error): void {
@@ -149,7 +149,7 @@ export class PendingTable {
   private fail (p: Pending, error: Error, mark: 'timeout' | 'aborted' | undefined): void {
     if (this.pending.get(p.msg.id) !== p) return
     this.settle(p)
-    if (mark !== undefined) this.finished.set(p.msg.id, mark, Date.now() + FINISHED_MS)
+    if (mark !== undefined) this.finished.set(p.msg.id, mark)
     if (p.kind === 'request') this.init.metrics.requestDuration((performance.now() - p.startedAt) / 1000, 'error')
     p.reject(error)
   }

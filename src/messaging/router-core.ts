@@ -11,7 +11,7 @@ import { AbortedError, errorToWire, ZeroStateError, type WireError } from '../er
 import type { AgentMessage, MessageType } from '../envelope-types.ts'
 import type { AddressBook } from '../identity/did.ts'
 import type { Reply } from '../bus-types.ts'
-import { ExpiringMap } from './expiring-set.ts'
+import { ExpiringMap } from '../util/expiring-map.ts'
 import { MessageIdGenerator, NO_CORRELATION } from './message-ids.ts'
 import type { DropReason, MessagingMetrics } from './messaging-metrics.ts'
 import { PendingTable } from './pending-table.ts'
@@ -50,7 +50,7 @@ export class RouterCore {
   private readonly services = new Map<string, ServiceHandler>()
   private readonly observers = new Map<string, Map<MessageType, Set<MessageObserver>>>()
   private readonly pending: PendingTable
-  private readonly dedup = new ExpiringMap<DedupEntry>(1_000_000)
+  private readonly dedup = new ExpiringMap<string, DedupEntry>({ maxEntries: 1_000_000 })
   private readonly dedupMs: number
   private readonly sweeper: NodeJS.Timeout
   private readonly loggedDrops = new Set<DropReason>()
@@ -71,9 +71,8 @@ export class RouterCore {
     })
     this.dedupMs = init.dedupMs ?? 5 * 60_000
     this.sweeper = setInterval(() => {
-      const now = Date.now()
-      this.dedup.sweep(now)
-      this.pending.sweep(now)
+      this.dedup.sweep()
+      this.pending.sweep()
     }, SWEEP_MS)
     this.sweeper.unref()
   }
@@ -257,7 +256,7 @@ export class RouterCore {
     // Dedup per (id, recipient): a caller that retries one id on another agent of this node is a new delivery.
     const dedupKey = msg.delivery === 'EXACTLY_ONCE' ? `${msg.id}${msg.to}` : ''
     if (msg.delivery === 'EXACTLY_ONCE') {
-      const seen = this.dedup.get(dedupKey, now)
+      const seen = this.dedup.get(dedupKey)
       if (seen !== undefined) {
         this.drop('duplicate', msg)
         if (remote) this.ack(msg)
@@ -380,7 +379,7 @@ export class RouterCore {
       replyTo: from,
       payload: resultToPayload(result)
     }
-    const cached = this.dedup.size === 0 ? undefined : this.dedup.get(`${requestId}${from}`, now)
+    const cached = this.dedup.size === 0 ? undefined : this.dedup.get(`${requestId}${from}`)
     if (cached !== undefined) cached.response = response
     try {
       this.route(response)
