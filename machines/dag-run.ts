@@ -13,7 +13,7 @@
  *
  * While running, the run invokes the named actor `stepRunner` (id `steps`)
  * and sends it one `step.start { key, request }` per node attempt (a
- * {@link StepRequest}); the runner runs it with the `executeStep` logic and
+ * {@link StepRequest}); the runner runs it with the attempt function and
  * answers `step.done { key, attempt }`. (Attempts are not spawned as this
  * machine's own children: XState copies a machine's children record on each
  * spawn, which is O(n) per attempt for a wide DAG.) Per-node timeouts, retry
@@ -28,7 +28,7 @@
  * @example
  * ```ts
  * const logic = dagRunMachine.provide({
- *   actors: { stepRunner: createStepRunner(createExecuteStepActor(executor)) }
+ *   actors: { stepRunner: createStepRunner(createStepAttempt(executor)) }
  * })
  * const actor = createActor(logic, { input: { runId: 'run-1', spec } }).start()
  * const result = await toPromise(actor) // DagResult
@@ -170,7 +170,6 @@ export const dagRunMachine = setup({
       on: {
         'run.start': { actions: { type: 'schedule', params: { op: 'start' } } },
         'step.done': { actions: { type: 'schedule', params: { op: 'event' } } },
-        'step.crashed': { actions: { type: 'schedule', params: { op: 'event' } } },
         'node.timeout': { actions: { type: 'schedule', params: { op: 'event' } } },
         'node.retry': { actions: { type: 'schedule', params: { op: 'event' } } },
         'workflow.timeout': { target: 'timedOut' },
@@ -199,11 +198,10 @@ function onEvent (ctx: DagRunContext, event: DagRunEvent, fx: DagEffect[]): void
       details: { timeoutMs }
     }
     stepFailed(ctx, event.index, event.attempt, { error }, fx)
-  } else if (event.type === 'step.done' || event.type === 'step.crashed') {
+  } else if (event.type === 'step.done') {
     const child = parseStepChildId(event.key)
     if (child === undefined) return
-    if (event.type === 'step.crashed') stepFailed(ctx, child.index, child.attempt, { error: event.error }, fx)
-    else if (event.attempt.ok) stepSucceeded(ctx, child.index, child.attempt, event.attempt, fx)
+    if (event.attempt.ok) stepSucceeded(ctx, child.index, child.attempt, event.attempt, fx)
     else stepFailed(ctx, child.index, child.attempt, event.attempt, fx)
   }
 }

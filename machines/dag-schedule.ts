@@ -35,7 +35,7 @@ export interface DagNodeState {
   error?: WireError
   /** Agents that failed earlier attempts. */
   avoidAgents?: string[]
-  /** When the first attempt started and the last one ended (epoch ms, from the executeStep actor's clock). */
+  /** When the first attempt started and the last one ended (epoch ms, from the attempt function's clock). */
   startedAt?: number
   finishedAt?: number
 }

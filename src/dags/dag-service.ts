@@ -8,9 +8,9 @@ import type { Registry } from 'prom-client'
 import type { ActorRefFrom } from 'xstate'
 import { AbortedError, ZeroStateError } from '../errors.ts'
 import type { ActorHost } from '../actor-host.ts'
-import type { StepExecutor } from '../workflow/step-executor.ts'
+import type { StepExecutor, StepRequest } from '../workflow/step-executor.ts'
 import { rememberBounded, resultCancelledOnAbort, settleAll } from '../workflow/run-lifecycle.ts'
-import { createExecuteStepActor } from '../../actors/execute-step.ts'
+import { createStepAttempt, type StepAttempt } from '../../actors/execute-step.ts'
 import { createStepRunner } from '../../actors/step-runner.ts'
 import { dagRunMachine } from '../../machines/dag-run.ts'
 import { createDagMetrics, type DagMetrics } from './dag-metrics.ts'
@@ -70,7 +70,7 @@ export interface DagStartOptions {
  *     combine: { capabilities: ['data-aggregation'], dependencies: ['left', 'right'] }
  *   }
  * }, { signal: AbortSignal.timeout(60_000) })
- * if (result.status === 'completed') console.log(result.outputs.combine)
+ * const combined = result.status === 'completed' ? result.outputs.combine : undefined
  * ```
  */
 export interface DagService {
@@ -121,8 +121,8 @@ class DefaultDagService implements DagService {
     this.clock = init.clock ?? Date
     this.keepFinished = init.keepFinished ?? 100
     this.metrics = createDagMetrics(init.registry)
-    const executeStep = createExecuteStepActor(this.observed(init.executeStep), { clock: this.clock })
-    this.logic = dagRunMachine.provide({ actors: { stepRunner: createStepRunner(executeStep) } })
+    const attempt = createStepAttempt(this.logStarts(init.executeStep), { clock: this.clock, onSettled: (request, outcome) => { this.attemptSettled(request, outcome) } })
+    this.logic = dagRunMachine.provide({ actors: { stepRunner: createStepRunner(attempt) } })
   }
 
   async execute (spec: DagSpecInput, options: { signal?: AbortSignal } & DagStartOptions = {}): Promise<DagResult> {
@@ -198,22 +198,21 @@ class DefaultDagService implements DagService {
     rememberBounded(this.finished, result.id, result, this.keepFinished)
   }
 
-  /** The node's executor, with node attempt logs and durations. */
-  private observed (executeStep: StepExecutor): StepExecutor {
-    return async (request, signal) => {
-      const startedAt = this.clock.now()
-      const debug = this.logger.isLevelEnabled('debug')
-      if (debug) this.logger.debug({ runId: request.runId, nodeId: request.stepId, attempt: request.attempt }, 'dag node attempt started')
-      try {
-        const outcome = await executeStep(request, signal)
-        this.metrics.nodeDuration.observe({ status: 'succeeded' }, (this.clock.now() - startedAt) / 1000)
-        if (debug) this.logger.debug({ runId: request.runId, nodeId: request.stepId, attempt: request.attempt, agentId: outcome.agentId, cost: outcome.cost }, 'dag node attempt succeeded')
-        return outcome
-      } catch (err) {
-        this.metrics.nodeDuration.observe({ status: 'failed' }, (this.clock.now() - startedAt) / 1000)
-        if (debug) this.logger.debug({ runId: request.runId, nodeId: request.stepId, attempt: request.attempt, err }, 'dag node attempt failed')
-        throw err
-      }
+  /** The node's executor, logging each attempt's start at debug level (no promise of its own: attempts in flight stay cheap). */
+  private logStarts (executeStep: StepExecutor): StepExecutor {
+    return (request, signal) => {
+      if (this.logger.isLevelEnabled('debug')) this.logger.debug({ runId: request.runId, nodeId: request.stepId, attempt: request.attempt }, 'dag node attempt started')
+      return executeStep(request, signal)
     }
+  }
+
+  /** Time and log one settled node attempt. */
+  private attemptSettled (request: StepRequest, attempt: StepAttempt): void {
+    const status = attempt.ok ? 'succeeded' : 'failed'
+    this.metrics.nodeDuration.observe({ status }, (attempt.finishedAt - attempt.startedAt) / 1000)
+    if (!this.logger.isLevelEnabled('debug')) return
+    const fields = { runId: request.runId, nodeId: request.stepId, attempt: request.attempt }
+    if (attempt.ok) this.logger.debug({ ...fields, agentId: attempt.agentId, cost: attempt.cost }, 'dag node attempt succeeded')
+    else this.logger.debug({ ...fields, err: attempt.error }, 'dag node attempt failed')
   }
 }

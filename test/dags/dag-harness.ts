@@ -5,7 +5,7 @@
  */
 import { SimulatedClock, createActor, type Actor } from 'xstate'
 import { AbortedError, TaskError } from '../../src/errors.ts'
-import { createExecuteStepActor } from '../../actors/execute-step.ts'
+import { createStepAttempt } from '../../actors/execute-step.ts'
 import { createStepRunner } from '../../actors/step-runner.ts'
 import { dagRunMachine } from '../../machines/dag-run.ts'
 import type { DagResult, DagSpec } from '../../src/dags/dag-types.ts'
@@ -119,7 +119,7 @@ export type DagRunActor = Actor<typeof dagRunMachine>
 export function startDagRun (spec: DagSpec, behaviour: (nodeId: string) => NodeBehaviour, runId = 'run-1') {
   const clock = new SteppingClock()
   const fake = createFakeExecutor(clock, behaviour)
-  const logic = dagRunMachine.provide({ actors: { stepRunner: createStepRunner(createExecuteStepActor(fake.executor, { clock })) } })
+  const logic = dagRunMachine.provide({ actors: { stepRunner: createStepRunner(createStepAttempt(fake.executor, { clock })) } })
   const actor = createActor(logic, { clock, input: { runId, spec } })
   actor.start()
   return { clock, fake, actor }
