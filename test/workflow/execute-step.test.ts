@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createActor, toPromise } from 'xstate'
-import { createExecuteStepActor } from '../../actors/execute-step.ts'
+import { createExecuteStepActor, createStepAttempt, type StepAttempt } from '../../actors/execute-step.ts'
 import { TaskError, ZeroStateError } from '../../src/errors.ts'
 import type { StepExecutor, StepRequest } from '../../src/workflow/step-executor.ts'
 
@@ -44,5 +44,16 @@ describe('execute-step actor', () => {
     expect(seen?.aborted).toBe(false)
     actor.stop()
     expect(seen?.aborted).toBe(true)
+  })
+
+  it('the attempt function hands back the key and tells onSettled, whose errors do not change the outcome', async () => {
+    const seen: Array<[string, boolean]> = []
+    const attempt = createStepAttempt(async () => ({ agentId: 'a', output: 1, cost: 0 }), {
+      clock: ticking(),
+      onSettled: (req, outcome) => { seen.push([req.stepId, outcome.ok]); throw new Error('observer bug') }
+    })
+    const outcome = await new Promise<[string, StepAttempt]>(resolve => { attempt('k7', request, new AbortController().signal, (key, a) => { resolve([key, a]) }) })
+    expect(outcome).toEqual(['k7', { ok: true, agentId: 'a', output: 1, cost: 0, startedAt: 1000, finishedAt: 1001 }])
+    expect(seen).toEqual([['s', true]])
   })
 })
