@@ -143,9 +143,12 @@ export class AddressBytesCache {
   }
 }
 
+function addressBytes (address: string, cache: AddressBytesCache | undefined): Uint8Array {
+  return cache === undefined ? addressToBytes(address) : cache.get(address)
+}
+
 /** The wire map, before msgpack. Exposed for signing. */
 export function envelopeToWire (msg: AgentMessage, ctx: CodecContext = {}, cache?: AddressBytesCache): Record<string, unknown> {
-  const addr = (a: string): Uint8Array => cache === undefined ? addressToBytes(a) : cache.get(a)
   const typeCode = TYPE_CODE.get(msg.type)
   const deliveryCode = DELIVERY_CODE.get(msg.delivery)
   if (typeCode === undefined) throw new ZeroStateError('INVALID_ARGUMENT', `unknown message type ${String(msg.type)}`)
@@ -157,16 +160,16 @@ export function envelopeToWire (msg: AgentMessage, ctx: CodecContext = {}, cache
   wire.s = msg.timestamp
   wire.l = msg.ttl
   wire.p = msg.priority
-  wire.f = addr(msg.from)
+  wire.f = addressBytes(msg.from, cache)
   if (msg.to !== '') {
     const implied = ctx.impliedToNode
     if (implied !== undefined && msg.to.startsWith(implied) && msg.to.charCodeAt(implied.length) === 35 /* # */) {
       wire.o = msg.to.slice(implied.length + 1)
     } else {
-      wire.o = addr(msg.to)
+      wire.o = addressBytes(msg.to, cache)
     }
   }
-  if (msg.replyTo !== msg.from) wire.r = addr(msg.replyTo)
+  if (msg.replyTo !== msg.from) wire.r = addressBytes(msg.replyTo, cache)
   if (msg.payload !== undefined) wire.a = msg.payload
   if (msg.attempt !== undefined && msg.attempt !== 0) wire.n = msg.attempt
   if (msg.budget !== undefined) wire.b = msg.budget

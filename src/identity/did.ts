@@ -63,8 +63,15 @@ export function publicKeyObject (raw: Uint8Array): PublicKey {
 
 /** True when `name` is a valid agent name. */
 export function isValidAgentName (name: string): boolean {
-  return AGENT_NAME.test(name)
+  if (validNames.has(name)) return true
+  if (!AGENT_NAME.test(name)) return false
+  if (validNames.size >= 4096) validNames.clear()
+  validNames.add(name)
+  return true
 }
+
+/** Memo of names already checked (a pure function's cache; agent names repeat on the hot path). */
+const validNames = new Set<string>()
 
 /** `did:key:<node>#<agent>`. */
 export function agentAddress (nodeDid: string, agent: string): string {
