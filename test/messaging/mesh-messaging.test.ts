@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { encodeEnvelope, inboxTopic, isZeroStateError, type AgentMessage, type ZeroStateNode } from '../../src/index.ts'
+import { didFromPublicKey, encodeEnvelope, inboxTopic, isZeroStateError, type AgentMessage, type ZeroStateNode } from '../../src/index.ts'
 import { metricValue, startMesh, stopAll } from '../helpers/mesh.ts'
 
 /** Requests whose first transmission the fault injector swallows, by envelope id. */
@@ -180,6 +180,23 @@ describe('messaging across 3 real nodes', () => {
     expect(await metricValue(a, 'zerostate_agent_messages_retransmitted_total')).toBeGreaterThan(before)
     expect(calls).toBe(1)
     await worker.stop()
+  })
+
+  it('resolves a reliable one-way send once the receiver acknowledged it', async () => {
+    const seen: unknown[] = []
+    const inbox = await c.spawnAgent({ name: 'inbox', handle: () => null })
+    inbox.bus.on('NEGOTIATION', msg => { seen.push(msg.payload) })
+    await a.bus.send({ to: inbox.id, type: 'NEGOTIATION', payload: { offer: 1 }, delivery: 'AT_LEAST_ONCE', ttl: 5_000 })
+    expect(seen).toEqual([{ offer: 1 }])
+    await inbox.stop()
+  })
+
+  it('fails with DELIVERY_FAILED when the target node is not reachable', async () => {
+    const nowhere = `${didFromPublicKey(new Uint8Array(32).fill(9))}#ghost`
+    const err = await a.bus.request(nowhere, 1, { timeout: 5_000, ttl: 300 }).catch((e: unknown) => e)
+    expect(isZeroStateError(err, 'DELIVERY_FAILED')).toBe(true)
+    const sendErr = await a.bus.send({ to: nowhere, type: 'NEGOTIATION', payload: 1, delivery: 'AT_LEAST_ONCE', ttl: 300 }).catch((e: unknown) => e)
+    expect(isZeroStateError(sendErr, 'DELIVERY_FAILED')).toBe(true)
   })
 
   it('rejects an invalid address with a typed error', async () => {
