@@ -61,6 +61,8 @@ export interface DagRunContext {
   charged: number
   /** Budget granted to running attempts. */
   reserved: number
+  /** Nodes without a budget of their own that wait to start (ready, or waiting to retry): they share what is left. */
+  unbudgetedWaiting: number
   /** Nodes in a terminal status. */
   settled: number
   failedCount: number
@@ -111,6 +113,7 @@ export function initialDagContext (runId: string, spec: DagSpec): DagRunContext 
     maxParallelismObserved: 0,
     charged: 0,
     reserved: 0,
+    unbudgetedWaiting: 0,
     settled: 0,
     failedCount: 0,
     firstFailure: -1,
@@ -132,6 +135,7 @@ export function prepareRun (ctx: DagRunContext, graph: DagGraph): void {
     if (graph.indegree[i] === 0) {
       ctx.nodes[i] = READY
       ctx.ready.push(i) // ascending pushes keep the heap property
+      if (ctx.spec.nodes[i]?.budget === undefined) ctx.unbudgetedWaiting++
     } else {
       ctx.nodes[i] = PENDING
     }
@@ -145,9 +149,12 @@ export function dispatch (ctx: DagRunContext, fx: DagEffect[]): void {
     const index = ctx.ready[0] as number
     const spec = ctx.spec.nodes[index]
     if (spec === undefined) break
-    const budget = stepBudgetDecision({ totalBudget: ctx.spec.totalBudget, spent: ctx.charged + ctx.reserved, stepBudget: spec.budget })
+    // a node without a budget shares what is left with the other budget-less nodes waiting to start
+    const sharers = spec.budget === undefined ? ctx.unbudgetedWaiting : 1
+    const budget = stepBudgetDecision({ totalBudget: ctx.spec.totalBudget, spent: ctx.charged + ctx.reserved, stepBudget: spec.budget, sharers })
     if (!budget.ok && ctx.running > 0) break // running nodes may free budget: wait for them
     heapPop(ctx.ready)
+    if (spec.budget === undefined) ctx.unbudgetedWaiting--
     if (!budget.ok) {
       failNode(ctx, index, budget.error)
       continue
@@ -206,6 +213,7 @@ export function stepSucceeded (ctx: DagRunContext, index: number, attempt: numbe
     if (ctx.waiting[d] === 0 && ctx.nodes[d]?.phase === 'pending') {
       ctx.nodes[d] = { ...(ctx.nodes[d] as DagNodeState), phase: 'ready' }
       heapPush(ctx.ready, d)
+      if (ctx.spec.nodes[d]?.budget === undefined) ctx.unbudgetedWaiting++
     }
   }
   dispatch(ctx, fx)
@@ -225,6 +233,7 @@ export function stepFailed (ctx: DagRunContext, index: number, attempt: number, 
   const policy = resolveRetryPolicy(spec?.retry, ctx.spec.retry)
   if (!ctx.halted && isRetryable(error) && node.attempts < policy.maxAttempts) {
     ctx.nodes[index] = { ...base, phase: 'backoff', error }
+    if (spec?.budget === undefined) ctx.unbudgetedWaiting++
     fx.push({ type: 'retryLater', timerId: retryTimer(index), delay: backoffDelay(policy, node.attempts), index })
   } else {
     ctx.nodes[index] = base
@@ -278,6 +287,7 @@ export function haltRun (ctx: DagRunContext, status: DagRunStatus, runError: Wir
   }
   ctx.running = 0
   ctx.reserved = 0
+  ctx.unbudgetedWaiting = 0
   ctx.ready = []
   ctx.settled = ctx.nodes.length
   ctx.status = status
@@ -310,7 +320,7 @@ function endAttempt (ctx: DagRunContext, index: number, attempt: number, times: 
   if (times.finishedAt !== undefined) node.finishedAt = times.finishedAt
   if (ctx.spec.nodes[index]?.timeout !== undefined) fx.push({ type: 'cancelTimer', timerId: timeoutTimer(index) })
   ctx.running--
-  if (node.grant !== undefined) ctx.reserved -= node.grant
+  if (node.grant !== undefined) ctx.reserved = ctx.running === 0 ? 0 : ctx.reserved - node.grant // no rounding drift once idle
   return node
 }
 

@@ -27,15 +27,17 @@ export interface CostSettlement {
 }
 
 /**
- * Decide whether a step may start.
+ * Decide whether a step may start, and with which grant.
  *
  * @example
  * ```ts
  * stepBudgetDecision({ totalBudget: 10, spent: 8, stepBudget: 5 })
  * // { ok: false, error: { code: 'BUDGET_EXCEEDED', ... } }
+ * stepBudgetDecision({ totalBudget: 10, spent: 4, sharers: 3 })
+ * // { ok: true, grant: 2 }: three budget-less nodes wait to start
  * ```
  */
-export function stepBudgetDecision (options: { totalBudget?: number, spent: number, stepBudget?: number }): BudgetDecision {
+export function stepBudgetDecision (options: { totalBudget?: number, spent: number, stepBudget?: number, sharers?: number }): BudgetDecision {
   const { totalBudget, spent, stepBudget } = options
   if (totalBudget === undefined) return { ok: true, grant: stepBudget }
   const remaining = totalBudget - spent
@@ -45,7 +47,11 @@ export function stepBudgetDecision (options: { totalBudget?: number, spent: numb
   if (stepBudget !== undefined && remaining < stepBudget) {
     return { ok: false, error: { code: 'BUDGET_EXCEEDED', message: `not started: remaining budget ${remaining} is below the step budget ${stepBudget}`, details: { totalBudget, spent, stepBudget } } }
   }
-  return { ok: true, grant: stepBudget === undefined ? remaining : Math.min(stepBudget, remaining) }
+  if (stepBudget !== undefined) return { ok: true, grant: Math.min(stepBudget, remaining) }
+  const sharers = options.sharers !== undefined && options.sharers > 1 ? Math.floor(options.sharers) : 1
+  const share = remaining / sharers
+  // shares are rounded down so that `sharers` grants never add up to more than what is left
+  return { ok: true, grant: share * sharers > remaining ? share * (1 - Number.EPSILON) : share }
 }
 
 /**

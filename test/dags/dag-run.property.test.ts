@@ -148,4 +148,27 @@ describe('dag-run (property)', () => {
       for (const node of Object.values(result.nodes)) expect(['succeeded', 'failed']).toContain(node.status)
     }), { numRuns: 80 })
   })
+
+  it('independent budget-less nodes under a total budget run side by side, and within it', async () => {
+    const wide = fc.record({
+      durations: fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 2, maxLength: 8 }),
+      totalBudget: fc.integer({ min: 1, max: 40 }),
+      maxParallelism: fc.integer({ min: 0, max: 4 }),
+      spend: fc.double({ min: 0, max: 0.99, noNaN: true })
+    })
+    await fc.assert(fc.asyncProperty(wide, async ({ durations, totalBudget, maxParallelism, spend }) => {
+      const n = durations.length
+      const slots = maxParallelism === 0 ? n : Math.min(maxParallelism, n)
+      // each node spends at most its fair share: n nodes waiting with B left are each granted at least B/n
+      const cost = spend * totalBudget / n
+      const spec: DagSpec = { name: 'wide', totalBudget, maxParallelism, nodes: durations.map((_, i) => ({ id: `n${i}`, taskType: 't' })) }
+      const { actor, clock, fake } = startDagRun(spec, id => ({ duration: durations[Number(id.slice(1))] ?? 1, cost }))
+      const result = await runToEnd(actor, clock)
+      expect(result.status).toBe('completed')
+      expect(result.totalCost).toBeLessThanOrEqual(totalBudget)
+      expect(result.maxParallelismObserved).toBe(slots)
+      expect(fake.maxRunning).toBe(slots)
+      expect(fake.attempts.filter(a => a.start === 0)).toHaveLength(slots)
+    }), { numRuns: 80 })
+  })
 })

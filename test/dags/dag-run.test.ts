@@ -206,6 +206,35 @@ describe('dag-run machine', () => {
     expect(result.totalCost).toBe(8)
   })
 
+  it('budget-less nodes that could run side by side share what is left and overlap; a lone one gets all that is left', async () => {
+    const spec: DagSpec = {
+      name: 'fair',
+      totalBudget: 12,
+      nodes: [
+        { id: 'root', taskType: 't' },
+        { id: 'x', taskType: 't', dependencies: ['root'] },
+        { id: 'y', taskType: 't', dependencies: ['root'] },
+        { id: 'z', taskType: 't', dependencies: ['root'] },
+        { id: 'sink', taskType: 't', dependencies: ['x', 'y', 'z'] }
+      ]
+    }
+    const { actor, clock, fake } = startDagRun(spec, () => ({ duration: 10, cost: 2 }))
+    const result = await runToEnd(actor, clock)
+    expect(result.status).toBe('completed')
+    expect(fake.attempts.map(a => [a.nodeId, a.start])).toEqual([['root', 0], ['x', 10], ['y', 10], ['z', 10], ['sink', 20]])
+    expect(fake.attempts.map(a => a.request.budget)).toEqual([12, expect.closeTo(10 / 3), expect.closeTo(10 / 3), expect.closeTo(10 / 3), expect.closeTo(4)])
+    expect(result.maxParallelismObserved).toBe(3)
+    expect(result.totalCost).toBe(10)
+  })
+
+  it('budget-less nodes waiting for a parallelism slot keep their share', async () => {
+    const spec: DagSpec = { name: 'slots', totalBudget: 12, maxParallelism: 2, nodes: ['a', 'b', 'c'].map(id => ({ id, taskType: 't' })) }
+    const { actor, clock, fake } = startDagRun(spec, () => ({ duration: 10, cost: 1 }))
+    const result = await runToEnd(actor, clock)
+    expect(fake.attempts.map(a => [a.nodeId, a.start, a.request.budget])).toEqual([['a', 0, 4], ['b', 0, 4], ['c', 10, 7]])
+    expect(result.totalCost).toBe(3)
+  })
+
   it('a reported cost above the node budget fails the node with BUDGET_EXCEEDED', async () => {
     const spec: DagSpec = { name: 'over', nodes: [{ id: 'a', taskType: 't', budget: 1, retry: { maxAttempts: 3 } }] }
     const { actor, clock } = startDagRun(spec, () => ({ duration: 1, cost: 5 }))

@@ -12,6 +12,14 @@ describe('budget rules', () => {
     expect(stepBudgetDecision({ totalBudget: 10, spent: 4 })).toEqual({ ok: true, grant: 6 })
   })
 
+  it('grants a budget-less step an equal share of what is left among the budget-less steps starting beside it', () => {
+    expect(stepBudgetDecision({ totalBudget: 10, spent: 4, sharers: 3 })).toEqual({ ok: true, grant: 2 })
+    expect(stepBudgetDecision({ totalBudget: 10, spent: 4, sharers: 1 })).toEqual({ ok: true, grant: 6 })
+    expect(stepBudgetDecision({ totalBudget: 10, spent: 4, stepBudget: 5, sharers: 3 })).toEqual({ ok: true, grant: 5 })
+    const third = stepBudgetDecision({ totalBudget: 10, spent: 0, sharers: 3 })
+    expect(third.ok && third.grant !== undefined && third.grant * 3 <= 10).toBe(true)
+  })
+
   it('refuses a step whose budget is above what is left', () => {
     expect(stepBudgetDecision({ totalBudget: 10, spent: 8, stepBudget: 5 })).toMatchObject({ ok: false, error: { code: 'BUDGET_EXCEEDED' } })
   })
