@@ -30,6 +30,7 @@ export function buildDagResult (ctx: DagRunContext): DagResult {
     totalCost: ctx.charged,
     maxParallelismObserved: ctx.maxParallelismObserved
   }
+  if (ctx.spec.id !== undefined) result.dagId = ctx.spec.id
   if (ctx.error !== null) result.error = ctx.error
   return result
 }

@@ -52,7 +52,11 @@ export interface DagServiceInit {
 
 /** Options of {@link DagService.start}. */
 export interface DagStartOptions {
-  /** The run id (unique among running runs); default the spec's `id`, else `dag-<uuid>`. Node attempts' message ids derive from it. */
+  /**
+   * The run id (unique among running runs); default a fresh `dag-<uuid>` for every run (the spec's
+   * own id is `result.dagId`). Node attempts' message ids derive from it, so pass the id of an
+   * earlier run only to resume that run: its attempts then get that run's cached answers.
+   */
   runId?: string
 }
 
@@ -134,7 +138,7 @@ class DefaultDagService implements DagService {
 
   start (input: DagSpecInput, options: DagStartOptions = {}): DagRun {
     const spec = parseDag(input)
-    const id = options.runId ?? spec.id ?? `dag-${randomUUID()}`
+    const id = options.runId ?? `dag-${randomUUID()}`
     if (this.active.has(id)) throw new ZeroStateError('INVALID_ARGUMENT', `a DAG run with id "${id}" is already running`, { details: { id } })
     const startedAt = this.clock.now()
     this.metrics.executions.inc()

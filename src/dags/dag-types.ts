@@ -102,7 +102,10 @@ export interface DagNodeResult {
 
 /** What a run resolves with: every node's outcome. */
 export interface DagResult {
+  /** The run id (fresh for every run unless the caller chose one; node attempts' message ids derive from it). */
   id: string
+  /** The spec's id, when it had one. */
+  dagId?: string
   name: string
   status: DagRunStatus
   nodes: Record<string, DagNodeResult>

@@ -82,17 +82,31 @@ describe('dag service', () => {
   it('start returns the live actor; get follows the run from running to its result', async () => {
     const { executor } = sleepyExecutor(5)
     const { dags } = setup(executor)
-    const run = dags.start({ ...diamond, id: 'my-run' })
+    const run = dags.start(diamond, { runId: 'my-run' })
     expect(run.id).toBe('my-run')
     expect(run.actor.getSnapshot().value).toBe('running')
     expect(dags.get('my-run')).toMatchObject({ id: 'my-run', status: 'running', actor: run.actor })
-    expect(() => dags.start({ ...diamond, id: 'my-run' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
+    expect(() => dags.start(diamond, { runId: 'my-run' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
     const result = await run.result
     expect(dags.get('my-run')).toEqual({ id: 'my-run', status: 'completed', result })
     const other = dags.start(diamond, { runId: 'chosen' })
     expect(other.id).toBe('chosen')
     expect((await other.result).id).toBe('chosen')
     expect(dags.get('nope')).toBeUndefined()
+  })
+
+  it('gives every run of the same DAG a fresh run id (so fresh step message ids) and keeps the spec id as dagId', async () => {
+    const { executor, calls } = sleepyExecutor(1)
+    const { dags } = setup(executor)
+    const a = await dags.execute({ ...diamond, id: 'analysis' })
+    const b = await dags.execute({ ...diamond, id: 'analysis' })
+    expect(a.id).not.toBe(b.id)
+    expect(a.id).toMatch(/^dag-[0-9a-f-]{36}$/)
+    expect([a.dagId, b.dagId]).toEqual(['analysis', 'analysis'])
+    expect(new Set(calls.map(c => c.request.runId))).toEqual(new Set([a.id, b.id]))
+    expect(dags.get(a.id)?.result).toBe(a)
+    const anonymous = await dags.execute(diamond)
+    expect(anonymous.dagId).toBeUndefined()
   })
 
   it('an aborted signal cancels the run: running nodes are aborted and the result is cancelled', async () => {
@@ -119,8 +133,8 @@ describe('dag service', () => {
   it('cancel and stop end running runs; get forgets the oldest finished runs past keepFinished', async () => {
     const { executor } = sleepyExecutor(10_000)
     const { dags } = setup(executor, 1)
-    const a = dags.start({ ...diamond, id: 'a' })
-    const b = dags.start({ ...diamond, id: 'b' })
+    const a = dags.start(diamond, { runId: 'a' })
+    const b = dags.start(diamond, { runId: 'b' })
     expect(dags.cancel('a', 'enough')).toBe(true)
     expect(dags.cancel('unknown')).toBe(false)
     expect((await a.result).error).toEqual({ code: 'CANCELLED', message: 'enough' })
