@@ -4,12 +4,9 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
-import type { Registry } from 'prom-client'
 import type { ActorRefFrom } from 'xstate'
-import { AbortedError, ZeroStateError } from '../errors.ts'
-import type { ActorHost } from '../actor-host.ts'
-import type { StepExecutor } from '../workflow/step-executor.ts'
-import { rememberBounded, resultCancelledOnAbort, settleAll } from '../workflow/run-lifecycle.ts'
+import type { WorkflowRun, WorkflowRunInfo } from '../workflow/run-registry.ts'
+import { WorkflowServiceBase, type WorkflowService, type WorkflowServiceInit, type WorkflowStartOptions } from '../workflow/workflow-service.ts'
 import { createExecuteStepActor } from '../../actors/execute-step.ts'
 import { chainRunMachine, type ChainRunEmitted } from '../../machines/chain-run.ts'
 import { createChainMetrics, type ChainMetrics } from './chain-metrics.ts'
@@ -23,44 +20,16 @@ export type ChainSpecInput = ChainSpec | Record<string, unknown> | string
 export type ChainRunActor = ActorRefFrom<typeof chainRunMachine>
 
 /** What {@link ChainService.start} returns. */
-export interface ChainRun {
-  /** The run id (fresh for every run; the spec's own id is `result.chainId`). */
-  id: string
-  actor: ChainRunActor
-  /** Resolves when the run ends, whatever its status; never rejects. */
-  result: Promise<ChainResult>
-}
+export type ChainRun = WorkflowRun<ChainRunActor, ChainResult>
 
-/** A running or recently finished run. */
-export interface ChainRunInfo {
-  id: string
-  status: 'running' | ChainStatus
-  /** The run's actor (stopped once the run ended). */
-  actor?: ChainRunActor
-  /** Once finished. */
-  result?: ChainResult
-}
-
-/** What the node hands the service. */
-export interface ChainServiceInit {
-  host: ActorHost
-  executeStep: StepExecutor
-  registry: Registry
-  logger: Logger
-  /** Time source for step times and durations. Default `Date`. */
-  clock?: { now: () => number }
-  /** Finished runs {@link ChainService.get} remembers. Default 100. */
-  keepFinished?: number
-}
-
-/** Options of {@link ChainService.start}. */
-export interface ChainStartOptions {
-  /** The run id (unique among running runs); default a fresh UUID. Step message ids derive from it. */
-  runId?: string
-}
+/** A running or recently finished run (its actor, stopped once the run ended, and its result once finished). */
+export type ChainRunInfo = WorkflowRunInfo<ChainRunActor, ChainResult, ChainStatus>
 
 /**
- * Task chains of one node.
+ * Task chains of one node: `execute`, `start`, `get`, `cancel` and `stop`
+ * as in {@link WorkflowService}, over chain specs (see {@link parseChain}).
+ * Every run gets a fresh run id (a UUID) unless `runId` names one; the
+ * spec's own id is `result.chainId`.
  *
  * @example
  * ```ts
@@ -72,120 +41,47 @@ export interface ChainStartOptions {
  *     { name: 'store', capabilities: ['store'], taskType: 'store', inputMapping: { 'resize.url': 'url' } }
  *   ]
  * }, { signal: AbortSignal.timeout(60_000) })
- * if (result.status === 'completed') console.log(result.output, result.totalCost)
+ * const { status, output, totalCost } = result // 'completed', the last step's output, the summed cost
  * ```
  */
-export interface ChainService {
-  /**
-   * Parse, validate and run a chain; resolves with its result when it ends,
-   * whether it completed or failed. An abort of `signal` cancels the run,
-   * which then resolves with status `cancelled`.
-   *
-   * @throws InvalidSpecError before anything runs
-   * @throws AbortedError when `signal` is already aborted
-   */
-  execute: (spec: ChainSpecInput, options?: { signal?: AbortSignal } & ChainStartOptions) => Promise<ChainResult>
-  /**
-   * Parse, validate and start a chain; returns at once with the run's actor.
-   *
-   * @throws InvalidSpecError before anything runs
-   * @throws ZeroStateError `INVALID_ARGUMENT` when `runId` names a running run
-   */
-  start: (spec: ChainSpecInput, options?: ChainStartOptions) => ChainRun
-  /** A running or recent run, or undefined. */
-  get: (id: string) => ChainRunInfo | undefined
-  /** Cancel a running run (its running step is aborted, the rest skipped). False when no such run is running. */
-  cancel: (id: string, reason?: string) => boolean
-  /** Cancel every running run and wait for them to end (node shutdown). */
-  stop: (options?: { signal?: AbortSignal }) => Promise<void>
-}
-
-interface ActiveRun { actor: ChainRunActor, result: Promise<ChainResult> }
+export type ChainService = WorkflowService<ChainSpecInput, ChainRunActor, ChainResult, ChainStatus>
 
 /** Build the chain service of a node. */
-export function createChainService (init: ChainServiceInit): ChainService {
+export function createChainService (init: WorkflowServiceInit): ChainService {
   return new DefaultChainService(init)
 }
 
-class DefaultChainService implements ChainService {
-  private readonly host: ActorHost
-  private readonly logger: Logger
-  private readonly clock: { now: () => number }
+class DefaultChainService extends WorkflowServiceBase<ChainSpecInput, ChainRunActor, ChainResult, ChainStatus> {
   private readonly metrics: ChainMetrics
-  private readonly keepFinished: number
   private readonly logic
-  private readonly active = new Map<string, ActiveRun>()
-  private readonly finished = new Map<string, { actor: ChainRunActor, result: ChainResult }>()
 
-  constructor (init: ChainServiceInit) {
-    this.host = init.host
-    this.logger = init.logger
-    this.clock = init.clock ?? Date
-    this.keepFinished = init.keepFinished ?? 100
+  constructor (init: WorkflowServiceInit) {
+    super(init, { kind: 'chain', keepActors: true, cancel: (actor, reason) => { actor.send(reason === undefined ? { type: 'CANCEL' } : { type: 'CANCEL', reason }) } })
     this.metrics = createChainMetrics(init.registry)
     this.logic = chainRunMachine.provide({ actors: { executeStep: createExecuteStepActor(init.executeStep, { clock: this.clock }) } })
   }
 
-  async execute (spec: ChainSpecInput, options: { signal?: AbortSignal } & ChainStartOptions = {}): Promise<ChainResult> {
-    const { signal } = options
-    if (signal?.aborted === true) throw new AbortedError('chain run not started: the signal was already aborted', { cause: signal.reason })
-    const run = this.start(spec, options.runId === undefined ? {} : { runId: options.runId })
-    return await resultCancelledOnAbort(run.result, signal, () => { this.cancel(run.id, 'aborted by the caller') })
-  }
-
-  start (spec: ChainSpecInput, options: ChainStartOptions = {}): ChainRun {
+  start (spec: ChainSpecInput, options: WorkflowStartOptions = {}): ChainRun {
     const chain = parseChain(spec)
     const id = options.runId ?? randomUUID()
-    if (this.active.has(id)) throw new ZeroStateError('INVALID_ARGUMENT', `a chain run with id "${id}" is already running`, { details: { id } })
-    const startedAt = this.clock.now()
     const log = this.logger.child({ runId: id, chain: chain.name, ...(chain.id === undefined ? {} : { chainId: chain.id }), ...(chain.userId === undefined ? {} : { userId: chain.userId }) })
-    this.metrics.executions.inc()
-    this.metrics.stepsCount.observe(chain.steps.length)
-    log.info({ steps: chain.steps.length }, 'chain run started')
-    const hostId = `chain:${id}`
-    const actor = this.host.spawn(this.logic, { id: hostId, input: { runId: id, chain } })
-    const unobserve = this.observeSteps(actor, chain, log)
-    const result = new Promise<ChainResult>(resolve => {
-      let subscription: { unsubscribe: () => void } | undefined
-      const settle = (): void => {
-        subscription?.unsubscribe()
-        unobserve()
-        this.active.delete(id)
-        this.host.stop(hostId)
-        const output = resultOf(actor, id, chain)
-        this.recordEnd(actor, output, this.clock.now() - startedAt, log)
-        resolve(output)
-      }
-      if (actor.getSnapshot().status !== 'active') {
-        settle()
-        return
-      }
-      subscription = actor.subscribe({ complete: settle, error: settle })
+    let startedAt = 0
+    let unobserve = (): void => {}
+    const spawn = (hostId: string): ChainRunActor => { // after the registry checked the id is free
+      startedAt = this.clock.now()
+      this.metrics.executions.inc()
+      this.metrics.stepsCount.observe(chain.steps.length)
+      log.info({ steps: chain.steps.length }, 'chain run started')
+      const actor = this.host.spawn(this.logic, { id: hostId, input: { runId: id, chain } })
+      unobserve = this.observeSteps(actor, chain, log)
+      return actor
+    }
+    return this.runs.launch(id, spawn, actor => {
+      unobserve()
+      const output = resultOf(actor, id, chain)
+      this.recordEnd(output, this.clock.now() - startedAt, log)
+      return output
     })
-    if (actor.getSnapshot().status === 'active') this.active.set(id, { actor, result })
-    return { id, actor, result }
-  }
-
-  get (id: string): ChainRunInfo | undefined {
-    const run = this.active.get(id)
-    if (run !== undefined) return { id, status: 'running', actor: run.actor }
-    const done = this.finished.get(id)
-    return done === undefined ? undefined : { id, status: done.result.status, actor: done.actor, result: done.result }
-  }
-
-  cancel (id: string, reason?: string): boolean {
-    const run = this.active.get(id)
-    if (run === undefined) return false
-    run.actor.send(reason === undefined ? { type: 'CANCEL' } : { type: 'CANCEL', reason })
-    return true
-  }
-
-  async stop (options: { signal?: AbortSignal } = {}): Promise<void> {
-    const pending = [...this.active.entries()].map(([id, run]) => {
-      this.cancel(id, 'the node is stopping')
-      return run.result
-    })
-    await settleAll(pending, { ...options, what: 'stopping chain runs' })
   }
 
   /**
@@ -234,15 +130,14 @@ class DefaultChainService implements ChainService {
     return () => { for (const subscription of subscriptions) subscription.unsubscribe() }
   }
 
-  /** Count, time and log one finished run, and remember it. */
-  private recordEnd (actor: ChainRunActor, result: ChainResult, elapsedMs: number, log: Logger): void {
+  /** Count, time and log one finished run. */
+  private recordEnd (result: ChainResult, elapsedMs: number, log: Logger): void {
     if (result.status === 'completed') this.metrics.success.inc()
     else this.metrics.failure.inc({ status: result.status })
     this.metrics.duration.observe({ status: result.status }, elapsedMs / 1000)
     const fields = { status: result.status, totalCost: result.totalCost, ms: elapsedMs }
     if (result.status === 'completed') log.info(fields, 'chain run completed')
     else log.warn({ ...fields, error: result.error }, 'chain run did not complete')
-    rememberBounded(this.finished, result.id, { actor, result }, this.keepFinished)
   }
 }
 
