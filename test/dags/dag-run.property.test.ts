@@ -83,7 +83,10 @@ describe('dag-run (property)', () => {
       }
       // concurrency never exceeds maxParallelism
       expect(fake.maxRunning).toBeLessThanOrEqual(limit)
-      expect(result.maxParallelismObserved).toBe(fake.maxRunning)
+      // the run counts a node running from its start until it has taken the answer in; answers that
+      // arrive at the same simulated instant are taken in one by one, so the run's count may be higher
+      expect(result.maxParallelismObserved).toBeGreaterThanOrEqual(fake.maxRunning)
+      expect(result.maxParallelismObserved).toBeLessThanOrEqual(limit)
       expect(fake.running).toBe(0)
 
       // every node ends in exactly one terminal status, agreeing with what ran
