@@ -22,6 +22,14 @@
  * `dag-schedule.ts`. Context is plain data: the spec, the graph as arrays,
  * and one small record per node.
  *
+ * Resuming: `actor.getPersistedSnapshot()` can be stored and given back to
+ * `createActor(logic, { snapshot })`; then send `RESUME` once. XState does
+ * not persist delayed events and the attempts in flight died with the old
+ * step runner, so `RESUME` starts every running node's attempt again with
+ * the same attempt number (the same message id: an attempt that already ran
+ * is answered from the EXACTLY_ONCE cache), re-arms node timeouts, restarts
+ * retry backoffs, and re-arms the workflow timeout in full.
+ *
  * Pure: the only I/O is the `stepRunner` actor, supplied with
  * `dagRunMachine.provide({ actors: { stepRunner } })`.
  *
@@ -43,7 +51,7 @@ import { analyseDag } from './dag-graph.ts'
 import { buildDagResult } from './dag-result.ts'
 import {
   dispatch, failureError, haltRun, initialDagContext, isRunningAttempt, parseStepChildId,
-  prepareRun, retryDue, stepChildId, stepFailed, stepSucceeded, type DagEffect, type DagRunContext
+  prepareRun, resumeRun, retryDue, stepChildId, stepFailed, stepSucceeded, type DagEffect, type DagRunContext
 } from './dag-schedule.ts'
 
 /** What a dag-run starts from. */
@@ -57,6 +65,8 @@ export interface DagRunInput {
 export type DagRunEvent =
   | { type: 'cancel', reason?: string }
   | { type: 'run.start' }
+  /** Sent once to a run restored from a persisted snapshot: restarts its attempts in flight and re-arms its timers. */
+  | { type: 'RESUME' }
   | { type: 'workflow.timeout' }
   | { type: 'node.timeout', index: number, attempt: number }
   | { type: 'node.retry', index: number }
@@ -64,6 +74,7 @@ export type DagRunEvent =
 
 type Operation =
   | { op: 'start' }
+  | { op: 'resume' }
   | { op: 'event' }
   | { op: 'halt', status: Exclude<DagRunStatus, 'completed'> }
   | { op: 'complete' }
@@ -105,6 +116,13 @@ export const dagRunMachine = setup({
         case 'start':
           if (ctx.spec.timeout !== undefined) enqueue.raise({ type: 'workflow.timeout' }, { id: WORKFLOW_TIMER, delay: ctx.spec.timeout })
           dispatch(ctx, fx)
+          break
+        case 'resume':
+          if (ctx.spec.timeout !== undefined) {
+            enqueue.cancel(WORKFLOW_TIMER)
+            enqueue.raise({ type: 'workflow.timeout' }, { id: WORKFLOW_TIMER, delay: ctx.spec.timeout })
+          }
+          resumeRun(ctx, fx)
           break
         case 'event':
           onEvent(ctx, event, fx)
@@ -169,6 +187,7 @@ export const dagRunMachine = setup({
       ],
       on: {
         'run.start': { actions: { type: 'schedule', params: { op: 'start' } } },
+        RESUME: { actions: { type: 'schedule', params: { op: 'resume' } } },
         'step.done': { actions: { type: 'schedule', params: { op: 'event' } } },
         'node.timeout': { actions: { type: 'schedule', params: { op: 'event' } } },
         'node.retry': { actions: { type: 'schedule', params: { op: 'event' } } },

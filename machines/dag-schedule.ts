@@ -159,20 +159,13 @@ export function dispatch (ctx: DagRunContext, fx: DagEffect[]): void {
       failNode(ctx, index, budget.error)
       continue
     }
-    const mapped = tryApplyInputMapping(spec.input, spec.inputMapping, path => resolveDependencyPath(ctx, index, path))
-    if (!mapped.ok) {
-      failNode(ctx, index, mapped.error)
-      continue
-    }
     const node = ctx.nodes[index] as DagNodeState
     const attempt = node.attempts + 1
-    const request: StepRequest = { runId: ctx.runId, stepId: spec.id, attempt, taskType: spec.taskType, input: mapped.input }
-    if (spec.agentId !== undefined) request.agentId = spec.agentId
-    if (spec.capabilities !== undefined) request.capabilities = spec.capabilities
-    if (spec.strategy !== undefined) request.strategy = spec.strategy
-    if (spec.timeout !== undefined) request.timeoutMs = spec.timeout
-    if (budget.grant !== undefined) request.budget = budget.grant
-    if (node.avoidAgents !== undefined) request.avoidAgents = node.avoidAgents
+    const start = startEffect(ctx, index, attempt, budget.grant, node.avoidAgents)
+    if (!start.ok) {
+      failNode(ctx, index, start.error)
+      continue
+    }
     const next: DagNodeState = { ...node, phase: 'running', attempts: attempt }
     if (budget.grant !== undefined) {
       next.grant = budget.grant
@@ -181,9 +174,52 @@ export function dispatch (ctx: DagRunContext, fx: DagEffect[]): void {
     ctx.nodes[index] = next
     ctx.running++
     if (ctx.running > ctx.maxParallelismObserved) ctx.maxParallelismObserved = ctx.running
-    fx.push(spec.timeout === undefined
-      ? { type: 'start', childId: stepChildId(index, attempt), request }
-      : { type: 'start', childId: stepChildId(index, attempt), request, timer: { id: timeoutTimer(index), delay: spec.timeout, index, attempt } })
+    fx.push(start.effect)
+  }
+}
+
+/**
+ * Pick a run restored from a persisted snapshot up again (XState does not
+ * persist delayed events, and the attempts in flight were lost with the old
+ * step runner): every running node's attempt is started again with the same
+ * attempt number, hence the same message id (a step that already ran is
+ * answered from the EXACTLY_ONCE cache), input and grant, and its timeout
+ * re-armed; every backoff starts again. O(V), once per resume.
+ */
+export function resumeRun (ctx: DagRunContext, fx: DagEffect[]): void {
+  for (let i = 0; i < ctx.nodes.length; i++) {
+    const node = ctx.nodes[i] as DagNodeState
+    if (node.phase === 'running') {
+      const start = startEffect(ctx, i, node.attempts, node.grant, node.avoidAgents)
+      if (ctx.spec.nodes[i]?.timeout !== undefined) fx.push({ type: 'cancelTimer', timerId: timeoutTimer(i) })
+      if (start.ok) fx.push(start.effect) // it was built the same way when the attempt first started
+    } else if (node.phase === 'backoff') {
+      const policy = resolveRetryPolicy(ctx.spec.nodes[i]?.retry, ctx.spec.retry)
+      fx.push({ type: 'cancelTimer', timerId: retryTimer(i) })
+      fx.push({ type: 'retryLater', timerId: retryTimer(i), delay: backoffDelay(policy, node.attempts), index: i })
+    }
+  }
+  dispatch(ctx, fx)
+}
+
+/** The request of attempt `attempt` of node `index` and the effect that starts it, or the mapping failure. */
+function startEffect (ctx: DagRunContext, index: number, attempt: number, grant: number | undefined, avoidAgents: string[] | undefined): { ok: true, effect: DagEffect } | { ok: false, error: WireError } {
+  const spec = ctx.spec.nodes[index] as DagSpec['nodes'][number]
+  const mapped = tryApplyInputMapping(spec.input, spec.inputMapping, path => resolveDependencyPath(ctx, index, path))
+  if (!mapped.ok) return mapped
+  const request: StepRequest = { runId: ctx.runId, stepId: spec.id, attempt, taskType: spec.taskType, input: mapped.input }
+  if (spec.agentId !== undefined) request.agentId = spec.agentId
+  if (spec.capabilities !== undefined) request.capabilities = spec.capabilities
+  if (spec.strategy !== undefined) request.strategy = spec.strategy
+  if (spec.timeout !== undefined) request.timeoutMs = spec.timeout
+  if (grant !== undefined) request.budget = grant
+  if (avoidAgents !== undefined) request.avoidAgents = avoidAgents
+  const childId = stepChildId(index, attempt)
+  return {
+    ok: true,
+    effect: spec.timeout === undefined
+      ? { type: 'start', childId, request }
+      : { type: 'start', childId, request, timer: { id: timeoutTimer(index), delay: spec.timeout, index, attempt } }
   }
 }
 

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { createActor } from 'xstate'
 import { dagRunMachine } from '../../machines/dag-run.ts'
 import type { DagSpec } from '../../src/dags/dag-types.ts'
-import { flush, runToEnd, startDagRun, type NodeBehaviour } from './dag-harness.ts'
+import { createStepAttempt } from '../../actors/execute-step.ts'
+import { createStepRunner } from '../../actors/step-runner.ts'
+import { SteppingClock, createFakeExecutor, flush, runToEnd, startDagRun, type NodeBehaviour } from './dag-harness.ts'
 
 const diamond: DagSpec = {
   name: 'diamond',
@@ -266,5 +268,62 @@ describe('dag-run machine', () => {
     const persisted = actor.getPersistedSnapshot()
     expect(JSON.parse(JSON.stringify(persisted))).toEqual(persisted)
     await runToEnd(actor, clock)
+  })
+
+  it('resumes from a persisted snapshot: RESUME re-sends running attempts with their attempt numbers and re-arms timers', async () => {
+    const spec: DagSpec = {
+      name: 'resume',
+      timeout: 1000,
+      nodes: [
+        { id: 'fetch', taskType: 't' },
+        { id: 'slow', taskType: 't', dependencies: ['fetch'], inputMapping: { 'fetch.data': 'data' }, timeout: 50, retry: { maxAttempts: 2, backoffMs: 0 } },
+        { id: 'flaky', taskType: 't', dependencies: ['fetch'], retry: { maxAttempts: 2, backoffMs: 100 } },
+        { id: 'sink', taskType: 't', dependencies: ['slow', 'flaky'] }
+      ]
+    }
+    const behaviour = (id: string): NodeBehaviour => id === 'fetch' ? { duration: 10, output: { data: 7 } } : id === 'flaky' ? { duration: 10, failures: 1 } : { duration: 30 }
+    const first = startDagRun(spec, behaviour)
+    await flush()
+    first.clock.increment(10); await flush() // fetch done: slow and flaky start
+    first.clock.increment(10); await flush() // flaky failed: backoff until 120
+    first.clock.increment(5); await flush()
+    expect(first.fake.attempts.map(a => [a.nodeId, a.attempt])).toEqual([['fetch', 1], ['slow', 1], ['flaky', 1]])
+    const persisted = JSON.parse(JSON.stringify(first.actor.getPersistedSnapshot()))
+    first.actor.stop()
+
+    const clock = new SteppingClock()
+    const fake = createFakeExecutor(clock, behaviour)
+    const logic = dagRunMachine.provide({ actors: { stepRunner: createStepRunner(createStepAttempt(fake.executor, { clock })) } })
+    const resumed = createActor(logic, { clock, snapshot: persisted, input: { runId: 'run-1', spec } }).start()
+    expect(resumed.getSnapshot().value).toBe('running')
+    resumed.send({ type: 'RESUME' })
+    await flush()
+    expect(fake.attempts.map(a => [a.nodeId, a.attempt, a.input])).toEqual([['slow', 1, { data: 7 }]])
+    expect(fake.attempts[0]?.request).toMatchObject({ runId: 'run-1', timeoutMs: 50 })
+    clock.increment(30); await flush() // slow answers within its re-armed timeout
+    clock.increment(69); await flush()
+    expect(fake.attempts.map(a => [a.nodeId, a.outcome])).toEqual([['slow', 'succeeded']]) // flaky's backoff started again on resume
+    const result = await runToEnd(resumed, clock)
+    expect(fake.attempts.map(a => [a.nodeId, a.attempt, a.start])).toEqual([['slow', 1, 0], ['flaky', 2, 100], ['sink', 1, 110]])
+    expect(result.status).toBe('completed')
+    expect(result.nodes.flaky).toMatchObject({ status: 'succeeded', attempts: 2 })
+  })
+
+  it('a resumed run times out on its re-armed node and workflow timers', async () => {
+    const spec: DagSpec = { name: 'hang', timeout: 500, failurePolicy: 'continue', nodes: [{ id: 'a', taskType: 't', timeout: 100 }, { id: 'b', taskType: 't' }] }
+    const first = startDagRun(spec, () => ({ duration: 10_000 }))
+    await flush()
+    const persisted = JSON.parse(JSON.stringify(first.actor.getPersistedSnapshot()))
+    first.actor.stop()
+    const clock = new SteppingClock()
+    const fake = createFakeExecutor(clock, () => ({ duration: 10_000 }))
+    const logic = dagRunMachine.provide({ actors: { stepRunner: createStepRunner(createStepAttempt(fake.executor, { clock })) } })
+    const resumed = createActor(logic, { clock, snapshot: persisted, input: { runId: 'run-1', spec } }).start()
+    resumed.send({ type: 'RESUME' })
+    const result = await runToEnd(resumed, clock)
+    expect(result.status).toBe('timed_out')
+    expect(result.nodes.a).toMatchObject({ status: 'failed', error: { code: 'TIMEOUT' } })
+    expect(fake.attempts.map(a => [a.nodeId, a.attempt, a.outcome])).toEqual([['a', 1, 'aborted'], ['b', 1, 'aborted']])
+    expect(clock.now()).toBe(500)
   })
 })
