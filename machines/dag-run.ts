@@ -49,9 +49,10 @@ import type { DagResult, DagRunStatus, DagSpec } from '../src/dags/dag-types.ts'
 import { dagGraphError } from '../src/dags/validate-dag.ts'
 import { analyseDag } from './dag-graph.ts'
 import { buildDagResult } from './dag-result.ts'
+import { parseStepChildId, stepChildId } from './dag-attempt.ts'
 import {
-  dispatch, failureError, haltRun, initialDagContext, isRunningAttempt, parseStepChildId,
-  prepareRun, resumeRun, retryDue, stepChildId, stepFailed, stepSucceeded, type DagEffect, type DagRunContext
+  dispatch, failureError, haltRun, initialDagContext, isRunningAttempt,
+  prepareRun, resumeRun, retryDue, stepFailed, stepSucceeded, type DagEffect, type DagRunContext
 } from './dag-schedule.ts'
 
 /** What a dag-run starts from. */

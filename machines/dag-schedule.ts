@@ -15,10 +15,10 @@ import type { WireError } from '../src/errors.ts'
 import type { StepRequest } from '../src/workflow/step-executor.ts'
 import type { DagFailurePolicy, DagNodeStatus, DagRunStatus, DagSpec } from '../src/dags/dag-types.ts'
 import type { DagGraph } from './dag-graph.ts'
-import { getPath, tryApplyInputMapping, type PathLookup } from '../src/workflow/input-mapping.ts'
 import { backoffDelay, isRetryable, resolveRetryPolicy } from '../src/workflow/retry-policy.ts'
 import { settleCost, stepBudgetDecision } from '../src/workflow/budget.ts'
 import { heapPop, heapPush } from './ready-heap.ts'
+import { attemptStart, retryTimer, timeoutTimer } from './dag-attempt.ts'
 
 /** Where a node is: waiting for dependencies, queued, running, waiting to retry, or one of the terminal statuses. */
 export type DagNodePhase = 'pending' | 'ready' | 'running' | 'backoff' | DagNodeStatus
@@ -80,21 +80,6 @@ export type DagEffect =
   | { type: 'stop', childId: string }
   | { type: 'retryLater', timerId: string, delay: number, index: number }
   | { type: 'cancelTimer', timerId: string }
-
-/** The step runner's key of attempt `attempt` of node `index`. */
-export function stepChildId (index: number, attempt: number): string {
-  return `step-${index}-${attempt}`
-}
-
-/** The node index and attempt a step key names, or undefined for other keys. */
-export function parseStepChildId (childId: string): { index: number, attempt: number } | undefined {
-  const match = /^step-(\d+)-(\d+)$/.exec(childId)
-  if (match === null) return undefined
-  return { index: Number(match[1]), attempt: Number(match[2]) }
-}
-
-const timeoutTimer = (index: number): string => `timeout-${index}`
-const retryTimer = (index: number): string => `retry-${index}`
 
 /** The state every node starts in (shared: node records are replaced, never mutated). */
 export const PENDING: DagNodeState = Object.freeze({ phase: 'pending', attempts: 0, cost: 0 }) as DagNodeState
@@ -161,7 +146,7 @@ export function dispatch (ctx: DagRunContext, fx: DagEffect[]): void {
     }
     const node = ctx.nodes[index] as DagNodeState
     const attempt = node.attempts + 1
-    const start = startEffect(ctx, index, attempt, budget.grant, node.avoidAgents)
+    const start = attemptStart(ctx, index, attempt, budget.grant, node.avoidAgents)
     if (!start.ok) {
       failNode(ctx, index, start.error)
       continue
@@ -190,7 +175,7 @@ export function resumeRun (ctx: DagRunContext, fx: DagEffect[]): void {
   for (let i = 0; i < ctx.nodes.length; i++) {
     const node = ctx.nodes[i] as DagNodeState
     if (node.phase === 'running') {
-      const start = startEffect(ctx, i, node.attempts, node.grant, node.avoidAgents)
+      const start = attemptStart(ctx, i, node.attempts, node.grant, node.avoidAgents)
       if (ctx.spec.nodes[i]?.timeout !== undefined) fx.push({ type: 'cancelTimer', timerId: timeoutTimer(i) })
       if (start.ok) fx.push(start.effect) // it was built the same way when the attempt first started
     } else if (node.phase === 'backoff') {
@@ -200,27 +185,6 @@ export function resumeRun (ctx: DagRunContext, fx: DagEffect[]): void {
     }
   }
   dispatch(ctx, fx)
-}
-
-/** The request of attempt `attempt` of node `index` and the effect that starts it, or the mapping failure. */
-function startEffect (ctx: DagRunContext, index: number, attempt: number, grant: number | undefined, avoidAgents: string[] | undefined): { ok: true, effect: DagEffect } | { ok: false, error: WireError } {
-  const spec = ctx.spec.nodes[index] as DagSpec['nodes'][number]
-  const mapped = tryApplyInputMapping(spec.input, spec.inputMapping, path => resolveDependencyPath(ctx, index, path))
-  if (!mapped.ok) return mapped
-  const request: StepRequest = { runId: ctx.runId, stepId: spec.id, attempt, taskType: spec.taskType, input: mapped.input }
-  if (spec.agentId !== undefined) request.agentId = spec.agentId
-  if (spec.capabilities !== undefined) request.capabilities = spec.capabilities
-  if (spec.strategy !== undefined) request.strategy = spec.strategy
-  if (spec.timeout !== undefined) request.timeoutMs = spec.timeout
-  if (grant !== undefined) request.budget = grant
-  if (avoidAgents !== undefined) request.avoidAgents = avoidAgents
-  const childId = stepChildId(index, attempt)
-  return {
-    ok: true,
-    effect: spec.timeout === undefined
-      ? { type: 'start', childId, request }
-      : { type: 'start', childId, request, timer: { id: timeoutTimer(index), delay: spec.timeout, index, attempt } }
-  }
 }
 
 /** Attempt `attempt` of node `index` answered. Stale answers (of a stopped attempt) are ignored. */
@@ -388,24 +352,6 @@ function skipDependents (ctx: DagRunContext, index: number): void {
       queue.push(d)
     }
   }
-}
-
-/** Resolve `"<dependency id>.<path>"` (or a dependency id alone) into that dependency's output. */
-function resolveDependencyPath (ctx: DagRunContext, index: number, path: string): PathLookup {
-  const graph = ctx.graph as DagGraph
-  let best = -1
-  let bestLength = -1
-  const end = graph.requiresStart[index + 1] as number
-  for (let e = graph.requiresStart[index] as number; e < end; e++) {
-    const d = graph.requires[e] as number
-    const id = graph.ids[d] as string
-    if ((path === id || path.startsWith(id + '.')) && id.length > bestLength) {
-      best = d
-      bestLength = id.length
-    }
-  }
-  if (best < 0) return { found: false }
-  return getPath(ctx.nodes[best]?.output, path.length === bestLength ? '' : path.slice(bestLength + 1))
 }
 
 function withoutGrant (node: DagNodeState): DagNodeState {
