@@ -3,7 +3,7 @@
  * that records when each node attempt started and ended, and a loop that
  * advances the clock until the run is over.
  */
-import { SimulatedClock, createActor, type Actor } from 'xstate'
+import { SimulatedClock, createActor, type Actor, type Snapshot } from 'xstate'
 import { AbortedError, TaskError } from '../../src/errors.ts'
 import { createStepAttempt } from '../../actors/execute-step.ts'
 import { createStepRunner } from '../../actors/step-runner.ts'
@@ -117,10 +117,19 @@ export type DagRunActor = Actor<typeof dagRunMachine>
 
 /** Start a dag-run on a simulated clock with a fake executor. */
 export function startDagRun (spec: DagSpec, behaviour: (nodeId: string) => NodeBehaviour, runId = 'run-1') {
+  return createDagRun(spec, behaviour, runId)
+}
+
+/** Restore a dag-run from a persisted snapshot on a fresh simulated clock and fake executor (send it RESUME). */
+export function restoreDagRun (snapshot: Snapshot<unknown>, spec: DagSpec, behaviour: (nodeId: string) => NodeBehaviour, runId = 'run-1') {
+  return createDagRun(spec, behaviour, runId, snapshot)
+}
+
+function createDagRun (spec: DagSpec, behaviour: (nodeId: string) => NodeBehaviour, runId: string, snapshot?: Snapshot<unknown>) {
   const clock = new SteppingClock()
   const fake = createFakeExecutor(clock, behaviour)
   const logic = dagRunMachine.provide({ actors: { stepRunner: createStepRunner(createStepAttempt(fake.executor, { clock })) } })
-  const actor = createActor(logic, { clock, input: { runId, spec } })
+  const actor = createActor(logic, { clock, input: { runId, spec }, ...(snapshot === undefined ? {} : { snapshot }) })
   actor.start()
   return { clock, fake, actor }
 }

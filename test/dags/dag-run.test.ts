@@ -2,9 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createActor } from 'xstate'
 import { dagRunMachine } from '../../machines/dag-run.ts'
 import type { DagSpec } from '../../src/dags/dag-types.ts'
-import { createStepAttempt } from '../../actors/execute-step.ts'
-import { createStepRunner } from '../../actors/step-runner.ts'
-import { SteppingClock, createFakeExecutor, flush, runToEnd, startDagRun, type NodeBehaviour } from './dag-harness.ts'
+import { flush, restoreDagRun, runToEnd, startDagRun, type NodeBehaviour } from './dag-harness.ts'
 
 const diamond: DagSpec = {
   name: 'diamond',
@@ -291,10 +289,7 @@ describe('dag-run machine', () => {
     const persisted = JSON.parse(JSON.stringify(first.actor.getPersistedSnapshot()))
     first.actor.stop()
 
-    const clock = new SteppingClock()
-    const fake = createFakeExecutor(clock, behaviour)
-    const logic = dagRunMachine.provide({ actors: { stepRunner: createStepRunner(createStepAttempt(fake.executor, { clock })) } })
-    const resumed = createActor(logic, { clock, snapshot: persisted, input: { runId: 'run-1', spec } }).start()
+    const { clock, fake, actor: resumed } = restoreDagRun(persisted, spec, behaviour)
     expect(resumed.getSnapshot().value).toBe('running')
     resumed.send({ type: 'RESUME' })
     await flush()
@@ -315,10 +310,7 @@ describe('dag-run machine', () => {
     await flush()
     const persisted = JSON.parse(JSON.stringify(first.actor.getPersistedSnapshot()))
     first.actor.stop()
-    const clock = new SteppingClock()
-    const fake = createFakeExecutor(clock, () => ({ duration: 10_000 }))
-    const logic = dagRunMachine.provide({ actors: { stepRunner: createStepRunner(createStepAttempt(fake.executor, { clock })) } })
-    const resumed = createActor(logic, { clock, snapshot: persisted, input: { runId: 'run-1', spec } }).start()
+    const { clock, fake, actor: resumed } = restoreDagRun(persisted, spec, () => ({ duration: 10_000 }))
     resumed.send({ type: 'RESUME' })
     const result = await runToEnd(resumed, clock)
     expect(result.status).toBe('timed_out')
