@@ -70,7 +70,22 @@ export interface WorkflowService<Spec, A, R, S> {
   stop: (options?: { signal?: AbortSignal }) => Promise<void>
 }
 
-/** A workflow service without its `start`: the run bookkeeping both services share. */
+/**
+ * A workflow service without its `start`: the run bookkeeping both services
+ * share. A subclass parses the spec and hands `this.runs.launch` the spawn of
+ * its run actor and the reading of its result.
+ *
+ * @example
+ * ```ts
+ * class DefaultDagService extends WorkflowServiceBase<DagSpecInput, DagRunActor, DagResult, DagRunStatus> {
+ *   start (input: DagSpecInput, options: WorkflowStartOptions = {}): DagRun {
+ *     const spec = parseDag(input)
+ *     const id = options.runId ?? `dag-${randomUUID()}`
+ *     return this.runs.launch(id, hostId => this.host.spawn(logic, { id: hostId, input: { runId: id, spec } }), actor => outputOf(actor))
+ *   }
+ * }
+ * ```
+ */
 export abstract class WorkflowServiceBase<Spec, A extends AnyActorRef, R extends { id: string, status: S }, S extends string> implements WorkflowService<Spec, A, R, S> {
   protected readonly host: ActorHost
   protected readonly logger: Logger
