@@ -31,6 +31,8 @@ export interface RunView {
   id: string
   kind: 'chain' | 'dag'
   name: string
+  /** The workflow's own id from its spec (`id` field), when it has one. */
+  workflow_id?: string
   status: string
   total_cost: number
   /** Chains: index of the step under way (or the last one). */
@@ -80,6 +82,7 @@ export function viewChainResult (result: ChainResult, withOutputs = true): RunVi
     total_cost: result.totalCost,
     steps: result.steps.map(step => stepView(step, withOutputs))
   }
+  if (result.chainId !== undefined) view.workflow_id = result.chainId
   if (withOutputs && result.output !== undefined) view.output = result.output
   if (result.error !== undefined) view.error = result.error
   return view
@@ -98,6 +101,7 @@ export function viewDagResult (result: DagResult, withOutputs = true): RunView {
     nodes,
     max_parallelism_observed: result.maxParallelismObserved
   }
+  if (result.dagId !== undefined) view.workflow_id = result.dagId
   if (withOutputs) view.outputs = result.outputs
   if (result.error !== undefined) view.error = result.error
   return view
@@ -107,7 +111,7 @@ function viewChainActor (actor: ChainRunActor, withOutputs: boolean): RunView {
   const snapshot = actor.getSnapshot()
   if (snapshot.status === 'done') return viewChainResult(snapshot.output, withOutputs)
   const { context } = snapshot
-  return {
+  const view: RunView = {
     id: context.runId,
     kind: 'chain',
     name: context.chain.name,
@@ -116,6 +120,8 @@ function viewChainActor (actor: ChainRunActor, withOutputs: boolean): RunView {
     current_step: context.index,
     steps: context.steps.map(step => stepView(step, withOutputs))
   }
+  if (context.chain.id !== undefined) view.workflow_id = context.chain.id
+  return view
 }
 
 function viewDagActor (actor: DagRunActor, withOutputs: boolean): RunView {
@@ -130,7 +136,7 @@ function viewDagActor (actor: DagRunActor, withOutputs: boolean): RunView {
     if (spec.dependencies !== undefined && spec.dependencies.length > 0) view.dependencies = [...spec.dependencies]
     nodes[spec.id] = view
   })
-  return {
+  const view: RunView = {
     id: context.runId,
     kind: 'dag',
     name: context.spec.name,
@@ -139,6 +145,8 @@ function viewDagActor (actor: DagRunActor, withOutputs: boolean): RunView {
     nodes,
     max_parallelism_observed: context.maxParallelismObserved
   }
+  if (context.spec.id !== undefined) view.workflow_id = context.spec.id
+  return view
 }
 
 interface StepLike {
