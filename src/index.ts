@@ -40,7 +40,9 @@ export { stepMessageId } from './workflow/step-id.ts'
 export { parseDuration } from './workflow/duration.ts'
 export type { RetryPolicy } from './workflow/retry-policy.ts'
 export type { StepExecutor, StepRequest, StepOutcome, WorkflowTask } from './workflow/step-executor.ts'
-export { createExecuteStepActor } from '../actors/execute-step.ts'
+export { createExecuteStepActor, createStepAttempt, type StepAttempt, type StepAttemptFunction } from '../actors/execute-step.ts'
+export { createStepRunner } from '../actors/step-runner.ts'
+export type { WorkflowService, WorkflowServiceInit, WorkflowStartOptions } from './workflow/workflow-service.ts'
 
 // Discovery, selection, auctions
 export type { AgentDirectory, DirectoryEntry, DirectoryChange } from './discovery/agent-directory.ts'
