@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every suite, each against its baseline measured in the
  * same run. Prints one table and writes benchmarks/results/latest.json and
- * benchmarks/results/latest.md.
+ * benchmarks/results/latest.md (a run of named suites writes
+ * benchmarks/results/<suites>.json and .md instead, keeping the full run).
  *
  *   npm run bench                 # all suites
  *   npm run bench -- messaging    # only the named suites
@@ -16,7 +17,7 @@ import { printRows, round, type BenchRow } from './bench-util.ts'
 import { benchMessaging } from './messaging.ts'
 import { benchChains } from './chains.ts'
 import { benchDags } from './dags.ts'
-import { benchCoordination } from './coordination.ts'
+import { benchCoordination, type CoordinationBenchRow } from './coordination.ts'
 import { benchDiscovery } from './discovery.ts'
 import { benchAgentRoundTrip } from './agent-roundtrip.ts'
 import { benchE2E } from './e2e.ts'
@@ -35,14 +36,23 @@ const suites: Record<string, Suite> = {
   agents: async () => await benchAgentRoundTrip(),
   discovery: async () => (await benchDiscovery()).map(discoveryRow),
   e2e: async () => await benchE2E(),
-  coordination: async () => (await benchCoordination()).map(r => ({
-    suite: 'coordination',
-    metric: `${r.name} (${r.path})${r.opsPerSec === null ? ' p50' : ''}`,
-    value: r.opsPerSec ?? r.p50Ms,
-    unit: r.opsPerSec === null ? 'ms' : 'ops/s',
-    baseline: r.baselineP50Ms,
-    ratio: r.ratio
-  }))
+  coordination: async () => (await benchCoordination()).map(coordinationRow)
+}
+
+/** Coordination rows: latency rows beside the plain request round trip of the same path; throughput rows alone. */
+function coordinationRow (r: CoordinationBenchRow): BenchRow {
+  const metric = `${r.name} (${r.path})`
+  if (r.opsPerSec !== null) return { suite: 'coordination', metric, value: r.opsPerSec, unit: 'ops/s' }
+  const row: BenchRow = { suite: 'coordination', metric: `${metric} p50`, value: r.p50Ms, unit: 'ms', baseline: r.baselineP50Ms, ratio: r.ratio }
+  if (r.name.startsWith('acquire (uncontended)')) {
+    row.target = '<= 1.2x request round trip'
+    row.pass = r.ratio <= 1.2
+  }
+  if (r.name.startsWith('10-party barrier')) {
+    row.target = '<= 5 ms after the last arrival'
+    row.pass = r.p50Ms <= 5
+  }
+  return row
 }
 
 /** Discovery rows are generic records: latency rows carry p50Ms, request rows usPerRequest. */
@@ -95,7 +105,8 @@ printRows(rows)
 const meta = { date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown' }
 const resultsDir = join(here, 'results')
 await mkdir(resultsDir, { recursive: true })
-await writeFile(join(resultsDir, 'latest.json'), JSON.stringify({ ...meta, rows }, null, 2) + '\n')
+const base = wanted.length === 0 ? 'latest' : wanted.join('+')
+await writeFile(join(resultsDir, `${base}.json`), JSON.stringify({ ...meta, rows }, null, 2) + '\n')
 const md = [
   `Benchmarks: ${meta.date}, Node ${meta.node}, ${meta.cpus} cores (${meta.cpu}). Command: \`npm run bench\`.`,
   '',
@@ -103,6 +114,6 @@ const md = [
   '| --- | --- | ---: | --- | ---: | ---: | --- | --- |',
   ...rows.map(r => `| ${r.suite} | ${r.metric} | ${round(r.value)} | ${r.unit} | ${r.baseline === undefined ? '' : round(r.baseline)} | ${r.ratio === undefined ? '' : round(r.ratio)} | ${r.target ?? ''} | ${r.pass === undefined ? '' : r.pass ? 'yes' : 'no'} |`)
 ].join('\n') + '\n'
-await writeFile(join(resultsDir, 'latest.md'), md)
-process.stderr.write(`wrote ${join(resultsDir, 'latest.json')} and latest.md\n`)
+await writeFile(join(resultsDir, `${base}.md`), md)
+process.stderr.write(`wrote ${join(resultsDir, `${base}.json`)} and ${base}.md\n`)
 process.exit(0)

@@ -45,6 +45,16 @@ export interface ZeroStateNode extends ZeroStateNodeCore {
  */
 export async function createNode (init: NodeInit = {}): Promise<ZeroStateNode> {
   const base = await createBaseNode(init)
+  try {
+    return await attachServices(base, init)
+  } catch (err) {
+    // A bad option (e.g. an invalid coordinator) must not leave a running libp2p host behind.
+    await base.stop({ timeout: 0 }).catch(() => {})
+    throw err
+  }
+}
+
+async function attachServices (base: Awaited<ReturnType<typeof createBaseNode>>, init: NodeInit): Promise<ZeroStateNode> {
   const { host } = base.internals
   // Before any agent is spawned, so every agent is announced.
   const discovery = attachDiscovery(base, init.heartbeatMs === undefined ? {} : { heartbeatMs: init.heartbeatMs })

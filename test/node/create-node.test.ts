@@ -39,6 +39,10 @@ describe('createNode', () => {
     }
   })
 
+  it('rejects an invalid coordinator with a typed error', async () => {
+    await expect(createNode({ coordinator: 'not-a-peer' })).rejects.toSatisfy(e => isZeroStateError(e, 'INVALID_ADDRESS'))
+  })
+
   it('rejects work after stop with NODE_STOPPED', async () => {
     const node = await createNode()
     await node.stop()
