@@ -187,7 +187,13 @@ export function envelopeToWire (msg: AgentMessage, ctx: CodecContext = {}, cache
  * ```
  */
 export function encodeEnvelope (msg: AgentMessage, ctx: CodecContext = {}, cache?: AddressBytesCache): Uint8Array {
-  const bytes = encoder.encode(envelopeToWire(msg, ctx, cache))
+  const wire = envelopeToWire(msg, ctx, cache)
+  let bytes: Uint8Array
+  try {
+    bytes = encoder.encode(wire)
+  } catch (cause) {
+    throw new ZeroStateError('INVALID_ARGUMENT', `the ${msg.type} payload cannot be encoded as msgpack (plain data only: no functions, symbols, BigInt or cycles)`, { cause })
+  }
   if (bytes.length > MAX_ENVELOPE_BYTES) {
     throw new ZeroStateError('PAYLOAD_TOO_LARGE', `envelope of ${bytes.length} bytes exceeds ${MAX_ENVELOPE_BYTES}`)
   }

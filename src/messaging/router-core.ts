@@ -7,7 +7,7 @@
  * (the local fast path: same semantics, no encoding).
  */
 import type { Logger } from 'pino'
-import { AbortedError, errorToWire, ZeroStateError, type WireError } from '../errors.ts'
+import { AbortedError, errorToWire, isZeroStateError, ZeroStateError, type WireError } from '../errors.ts'
 import type { AgentMessage, MessageType } from '../envelope-types.ts'
 import type { AddressBook } from '../identity/did.ts'
 import type { Reply } from '../bus-types.ts'
@@ -381,10 +381,19 @@ export class RouterCore {
     }
     const cached = this.dedup.size === 0 ? undefined : this.dedup.get(`${requestId}${from}`)
     if (cached !== undefined) cached.response = response
+    const onFailure = (err: Error): void => {
+      // An answer that cannot be encoded (not plain data, too large) is replaced by an error answer,
+      // so the caller learns why instead of timing out.
+      if (result.ok && isZeroStateError(err) && (err.code === 'INVALID_ARGUMENT' || err.code === 'PAYLOAD_TOO_LARGE')) {
+        this.respond(requestId, from, to, priority, deadline, { ok: false, error: { code: 'HANDLER_ERROR', message: `the handler's result could not be sent: ${err.message}`, details: { code: err.code } } })
+        return
+      }
+      this.logger.debug({ err, to }, 'could not send a response')
+    }
     try {
-      this.route(response)
+      this.route(response, onFailure)
     } catch (err) {
-      this.logger.debug({ err, to }, 'could not route a response')
+      onFailure(err instanceof Error ? err : new Error(String(err)))
     }
   }
 

@@ -199,6 +199,15 @@ describe('messaging across 3 real nodes', () => {
     expect(isZeroStateError(sendErr, 'DELIVERY_FAILED')).toBe(true)
   })
 
+  it('rejects a payload that is not plain data, and answers HANDLER_ERROR for such a result', async () => {
+    const leaky = await b.spawnAgent({ name: 'leaky', handle: () => ({ callback: () => 1 }) })
+    const sendErr = await a.bus.request(leaky.id, { fn: () => 1 }).catch((e: unknown) => e)
+    expect(isZeroStateError(sendErr, 'INVALID_ARGUMENT')).toBe(true)
+    const replyErr = await a.bus.request(leaky.id, 'fine', { timeout: 5_000 }).catch((e: unknown) => e)
+    expect(isZeroStateError(replyErr, 'HANDLER_ERROR')).toBe(true)
+    await leaky.stop()
+  })
+
   it('rejects an invalid address with a typed error', async () => {
     const err = await a.bus.request('did:key:nonsense#x', 1).catch((e: unknown) => e)
     expect(isZeroStateError(err, 'INVALID_ADDRESS')).toBe(true)
