@@ -4,6 +4,10 @@
  * system and the inspector shows all of it as one tree. Children finish or
  * fail on their own; the root forgets them and reports failures through the
  * named `childFailed` action.
+ *
+ * Children arrive with their logic in the `node.spawn` event, so the root's
+ * own snapshot is not meant to be persisted; what persists is each run's
+ * snapshot (chain-run, dag-run), whose children use named `src` logic.
  */
 import { enqueueActions, setup, stopChild, type AnyActorLogic } from 'xstate'
 
