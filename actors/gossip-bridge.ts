@@ -61,6 +61,8 @@ interface PeerQueue {
 
 const SIGNED_TYPES = new Set(['BROADCAST', 'HEARTBEAT', 'NEGOTIATION'])
 const EXPIRY_CHECK_MS = 50
+/** Messages held for one peer while its inbox subscription is awaited (or within one turn). */
+const MAX_QUEUED_PER_PEER = 100_000
 
 export class GossipBridge implements Transport {
   private readonly host: Libp2pHost
@@ -144,6 +146,10 @@ export class GossipBridge implements Transport {
       // An injected duplicate shares the frame (identical gossipsub messages would be deduplicated by gossipsub itself).
       this.publish(q, fate === 'duplicate' ? [item, item] : [item])
       this.scheduleFlush(q)
+      return
+    }
+    if (q.items.length >= MAX_QUEUED_PER_PEER) {
+      onFailure(new ZeroStateError('DELIVERY_FAILED', `${MAX_QUEUED_PER_PEER} messages are already waiting for node ${peerId}`))
       return
     }
     q.items.push(item)
