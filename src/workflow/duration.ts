@@ -2,6 +2,7 @@
  * Durations in workflow specs: a number of milliseconds, or a Go-style string
  * such as `"250ms"`, `"15s"`, `"1.5s"`, `"2m"`, `"1h30m"` (units `ns`, `us`,
  * `µs`, `ms`, `s`, `m`, `h`). A string of digits alone is milliseconds.
+ * At most {@link MAX_DURATION_MS}: a longer timer would fire at once.
  */
 import { InvalidSpecError } from '../errors.ts'
 
@@ -15,6 +16,9 @@ const UNIT_MS: Readonly<Record<string, number>> = {
   h: 3_600_000
 }
 
+/** The longest duration a timer can wait (2^31 - 1 ms, about 24.8 days); Node fires longer timers after 1 ms. */
+export const MAX_DURATION_MS = 2 ** 31 - 1
+
 const PART = /(\d+(?:\.\d+)?|\.\d+)(ns|us|µs|ms|s|m|h)/y
 const PLAIN_NUMBER = /^\d+(?:\.\d+)?$/
 
@@ -23,6 +27,19 @@ const PLAIN_NUMBER = /^\d+(?:\.\d+)?$/
  * non-negative duration. Never throws.
  */
 export function tryParseDuration (value: unknown): number | undefined {
+  const ms = readMilliseconds(value)
+  return ms !== undefined && ms <= MAX_DURATION_MS ? ms : undefined
+}
+
+/** Why `value` is not a valid duration (for a spec issue). */
+export function durationProblem (value: unknown): string {
+  if ((readMilliseconds(value) ?? 0) > MAX_DURATION_MS) {
+    return `duration ${JSON.stringify(value)} is longer than the most a timer can wait (${MAX_DURATION_MS} ms, about 24.8 days)`
+  }
+  return `not a duration: ${JSON.stringify(value)} (use milliseconds or a string like "15s", "250ms", "2m", "1h")`
+}
+
+function readMilliseconds (value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined
   if (typeof value !== 'string') return undefined
   const text = value.trim()
@@ -54,7 +71,7 @@ export function tryParseDuration (value: unknown): number | undefined {
 export function parseDuration (value: number | string, path: string): number {
   const ms = tryParseDuration(value)
   if (ms === undefined) {
-    throw new InvalidSpecError([{ path, message: `not a duration: ${JSON.stringify(value)} (use milliseconds or a string like "15s", "250ms", "2m", "1h")` }])
+    throw new InvalidSpecError([{ path, message: durationProblem(value) }])
   }
   return ms
 }

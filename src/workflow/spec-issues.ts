@@ -7,7 +7,7 @@
  * unknown fields with their path.
  */
 import { InvalidSpecError } from '../errors.ts'
-import { tryParseDuration } from './duration.ts'
+import { durationProblem, tryParseDuration } from './duration.ts'
 import type { RetryPolicy } from './retry-policy.ts'
 
 /** One validation problem. `path` is written with the spelling the spec used, e.g. `steps[2].agent_id`. */
@@ -180,7 +180,7 @@ export function readDuration (obj: SpecObject, name: string, issues: SpecIssueCo
   const value = obj.get(name)
   const ms = tryParseDuration(value)
   if (ms === undefined) {
-    issues.add(obj.pathOf(name), `not a duration: ${JSON.stringify(value)} (use milliseconds or a string like "15s", "250ms", "2m")`)
+    issues.add(obj.pathOf(name), durationProblem(value))
     return undefined
   }
   if (options.positive === true && ms <= 0) {
