@@ -7,7 +7,7 @@ import { CycleError, InvalidSpecError } from '../errors.ts'
 import type { RetryPolicy } from '../workflow/retry-policy.ts'
 import {
   childPath, createSpecIssues, isPlainObject, readBudget, readDuration, readInputMapping, readNumber, readRecord,
-  readRetryPolicy, readSpecId, readSpecObject, readString, readStringArray, type SpecIssueCollector, type SpecObject
+  readRetryPolicy, readSpecId, RESERVED_KEY, readSpecObject, readString, readStringArray, type SpecIssueCollector, type SpecObject
 } from '../workflow/spec-issues.ts'
 import { analyseDag } from '../../machines/dag-graph.ts'
 import { dagGraphIssues } from './validate-dag.ts'
@@ -127,6 +127,7 @@ function readNodes (dag: SpecObject, totalBudget: number | undefined, issues: Sp
 function readNode (node: SpecObject, key: string | undefined, totalBudget: number | undefined, issues: SpecIssueCollector): DagNodeSpec {
   const givenId = readSpecId(node, 'id', issues)
   if (key !== undefined && key.includes('.')) issues.add(node.path, 'a node id must not contain "."')
+  if (key === RESERVED_KEY) issues.add(node.path, `"${RESERVED_KEY}" is reserved as a node id`)
   if (key !== undefined && givenId !== undefined && givenId !== key) issues.add(node.pathOf('id'), `must match its key "${key}" (or be left out)`)
   if (key === undefined && givenId === undefined) issues.add(node.pathOf('id'), 'is required')
   const id = key ?? givenId ?? ''

@@ -140,11 +140,18 @@ export function readString (obj: SpecObject, name: string, issues: SpecIssueColl
   return value
 }
 
-/** An id field: a non-empty string without dots (dots separate the parts of mapping paths). */
+/** The one key a plain object cannot hold as data (assigning it replaces the prototype). */
+export const RESERVED_KEY = '__proto__'
+
+/** An id field: a non-empty string without dots (dots separate the parts of mapping paths), not `__proto__`. */
 export function readSpecId (obj: SpecObject, name: string, issues: SpecIssueCollector, options: ReadOptions = {}): string | undefined {
   const id = readString(obj, name, issues, options)
   if (id?.includes('.') === true) {
     issues.add(obj.pathOf(name), 'must not contain "."')
+    return undefined
+  }
+  if (id === RESERVED_KEY) {
+    issues.add(obj.pathOf(name), `"${RESERVED_KEY}" is reserved`)
     return undefined
   }
   return id
@@ -244,6 +251,9 @@ export function readInputMapping (obj: SpecObject, name: string, issues: SpecIss
       ok = false
     } else if (typeof key !== 'string' || key.trim() === '') {
       issues.add(entryPath, 'input key must be a non-empty string')
+      ok = false
+    } else if (key === RESERVED_KEY || source.split('.').includes(RESERVED_KEY)) {
+      issues.add(entryPath, `"${RESERVED_KEY}" is reserved`)
       ok = false
     } else if (targets.has(key)) {
       issues.add(entryPath, `input key "${key}" is already mapped from "${targets.get(key) ?? ''}"`)
