@@ -5,7 +5,7 @@ import { parseDag } from '../../src/dags/parse-dag.ts'
 
 const agentId = 'did:key:z6MkhbhYEa1YTWa9PWZaX5FfZcVjYCu5uXy3Skp1w2p2ubvx#echo'
 
-function issues (fn: () => unknown): Array<{ path: string, message: string }> {
+function issues (fn: () => unknown): ReadonlyArray<{ path: string, message: string }> {
   try { fn() } catch (err) {
     expect(isZeroStateError(err, 'INVALID_SPEC')).toBe(true)
     return (err as InvalidSpecError).issues
