@@ -35,7 +35,8 @@ export const MAX_ENVELOPE_BYTES = 1024 * 1024
 export const ID_BYTES = 16
 const SIGNATURE_BYTES = 64
 const MAX_ATTEMPT = 1_000_000
-const MAX_TTL = 7 * 24 * 3600 * 1000
+/** Longest TTL an envelope may carry, ms (7 days). */
+export const MAX_TTL_MS = 7 * 24 * 3600 * 1000
 
 /** Why an envelope was rejected (also the `reason` label of dropped messages). */
 export type DecodeFailure = 'malformed' | 'oversized' | 'unknown_version' | 'unknown_type'
@@ -243,7 +244,7 @@ export function envelopeFromWire (raw: unknown, ctx: CodecContext = {}): AgentMe
   const delivery = DELIVERIES[uint(w.d, 'd', 255)]
   if (delivery === undefined) throw malformed(`unknown delivery ${String(w.d)}`)
   const timestamp = uint(w.s, 's', Number.MAX_SAFE_INTEGER)
-  const ttl = uint(w.l, 'l', MAX_TTL)
+  const ttl = uint(w.l, 'l', MAX_TTL_MS)
   const priority = uint(w.p, 'p', 255)
   const from = bytesToAddress(binAny(w.f, 'f'), 'from')
   let to = ''

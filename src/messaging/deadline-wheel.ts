@@ -4,6 +4,8 @@
  * bucket. Adding and removing are O(1), which keeps a timer per request off
  * the hot path. An item expires at most `resolutionMs` after its deadline.
  */
+const MAX_DELAY_MS = 2 ** 31 - 1
+
 export class DeadlineWheel<T> {
   private readonly buckets = new Map<number, Set<T>>()
   private timer: NodeJS.Timeout | undefined
@@ -46,7 +48,8 @@ export class DeadlineWheel<T> {
   private arm (at: number): void {
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timerAt = at
-    this.timer = setTimeout(() => { this.fire() }, Math.max(0, at - Date.now()))
+    // setTimeout fires at once for delays past 2^31-1 ms; wake up then and re-arm.
+    this.timer = setTimeout(() => { this.fire() }, Math.min(MAX_DELAY_MS, Math.max(0, at - Date.now())))
     this.timer.unref()
   }
 

@@ -7,7 +7,11 @@ import { isZeroStateError, ZeroStateError } from '../errors.ts'
 import type { AgentMessage, Delivery, MessageType } from '../envelope-types.ts'
 import { DELIVERIES, MESSAGE_TYPES } from '../envelope-types.ts'
 import { NO_CORRELATION } from './message-ids.ts'
+import { MAX_TTL_MS as MAX_ENVELOPE_TTL_MS } from '../envelope/codec.ts'
 import type { RouterCore } from './router-core.ts'
+
+/** Longest TTL (and request timeout) an envelope may carry: 7 days. */
+export const MAX_TTL_MS = MAX_ENVELOPE_TTL_MS
 
 /** Default request timeout, ms. */
 export const DEFAULT_TIMEOUT_MS = 30_000
@@ -132,12 +136,12 @@ function checkPriority (priority: number | undefined): number {
 }
 
 function checkTtl (ttl: number): number {
-  if (!Number.isInteger(ttl) || ttl < 0) throw new ZeroStateError('INVALID_ARGUMENT', 'ttl must be an integer number of milliseconds >= 0')
+  if (!Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL_MS) throw new ZeroStateError('INVALID_ARGUMENT', `ttl must be an integer number of milliseconds from 0 to ${MAX_TTL_MS} (7 days)`)
   return ttl
 }
 
 function checkTimeout (timeout: number | undefined): number {
   if (timeout === undefined) return DEFAULT_TIMEOUT_MS
-  if (!Number.isFinite(timeout) || timeout <= 0) throw new ZeroStateError('INVALID_ARGUMENT', 'timeout must be a positive number of milliseconds')
+  if (!Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_TTL_MS) throw new ZeroStateError('INVALID_ARGUMENT', `timeout must be a positive number of milliseconds up to ${MAX_TTL_MS} (7 days)`)
   return Math.ceil(timeout)
 }

@@ -33,4 +33,15 @@ describe('DeadlineWheel', () => {
     vi.advanceTimersByTime(15)
     expect(expired).toEqual(['first', 'chained'])
   })
+
+  it('waits out deadlines beyond the longest setTimeout delay instead of firing at once', () => {
+    vi.useFakeTimers({ now: 0 })
+    const expired: string[] = []
+    const wheel = new DeadlineWheel<string>(item => { expired.push(item) }, 5)
+    wheel.add('far', 2 ** 33)
+    vi.advanceTimersByTime(2 ** 31 + 10)
+    expect(expired).toEqual([])
+    vi.advanceTimersByTime(2 ** 33)
+    expect(expired).toEqual(['far'])
+  })
 })

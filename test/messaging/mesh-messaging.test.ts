@@ -208,6 +208,11 @@ describe('messaging across 3 real nodes', () => {
     await leaky.stop()
   })
 
+  it('rejects timeouts and TTLs beyond 7 days with INVALID_ARGUMENT', async () => {
+    await expect(a.bus.request(`${b.did}#x`, 1, { timeout: 1e12 })).rejects.toSatisfy(e => isZeroStateError(e, 'INVALID_ARGUMENT'))
+    await expect(a.bus.send({ to: `${b.did}#x`, type: 'NEGOTIATION', payload: 1, ttl: 8 * 24 * 3600 * 1000 })).rejects.toSatisfy(e => isZeroStateError(e, 'INVALID_ARGUMENT'))
+  })
+
   it('rejects an invalid address with a typed error', async () => {
     const err = await a.bus.request('did:key:nonsense#x', 1).catch((e: unknown) => e)
     expect(isZeroStateError(err, 'INVALID_ADDRESS')).toBe(true)
