@@ -26,6 +26,7 @@ import type { CoordinationBackend } from './coordination-backend.ts'
 import { createCoordinationClient, releaseHolder } from './coordination-client.ts'
 import { serveCoordination } from './coordination-server.ts'
 import { createLocalAuthority, type LocalAuthority } from './local-authority.ts'
+import { watchCoordinatorLink } from './coordinator-link.ts'
 import { createRemoteBackend, type CoordinationTransport } from './remote-backend.ts'
 import type { Coordination, SignalOptions } from './types.ts'
 
@@ -41,6 +42,8 @@ export interface AttachCoordinationInit {
   coordinator?: string
   /** Deadline of ops that do not wait, ms. Default 10 000. */
   timeout?: number
+  /** How long a call waits for a connection to the coordinator when it has none, ms. Default 5 000. */
+  reachMs?: number
 }
 
 export interface NodeCoordination {
@@ -101,11 +104,21 @@ export function attachCoordination (node: BaseNode, init: AttachCoordinationInit
       if (nodeOf(msg.from) !== coordinatorDid) return
       for (const cb of [...pushCallbacks]) cb(msg.payload)
     }))
+    // A lost coordinator fails the calls that wait on it (a waiting op's message would otherwise wait for its inbox for days).
+    const link = watchCoordinatorLink({ host: node.internals.libp2p, peerId: peerIdFromString(node.internals.addresses.parse(coordinatorDid).peerId), reachMs: init.reachMs ?? 5000 })
+    undo.push(() => { link.close() })
     const transport: CoordinationTransport = {
       call: async (payload, { signal, timeout, requestId }) => {
         const ms = Math.min(timeout ?? init.timeout ?? 10_000, MAX_CALL_MS)
-        const reply = await core.call(message(requestId, requestId, `${coordinatorDid}#_${COORDINATION_SERVICE}`, payload, 'EXACTLY_ONCE', ms), ms, signal)
-        return reply.payload
+        const call = link.watch()
+        try {
+          const reply = await core.call(message(requestId, requestId, `${coordinatorDid}#_${COORDINATION_SERVICE}`, payload, 'EXACTLY_ONCE', ms), ms, signal === undefined ? call.signal : AbortSignal.any([signal, call.signal]))
+          return reply.payload
+        } catch (err) {
+          throw call.signal.aborted && signal?.aborted !== true ? call.signal.reason : err
+        } finally {
+          call.done()
+        }
       },
       onNotify: cb => {
         pushCallbacks.add(cb)
