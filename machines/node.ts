@@ -2,8 +2,9 @@
  * The root actor of a node: every agent, router, chain run, DAG run and
  * coordination actor of the node is its child, so the node is one actor
  * system and the inspector shows all of it as one tree. Children finish or
- * fail on their own; the root forgets them and reports failures through the
- * named `childFailed` action.
+ * fail on their own; the root reports failures through the named
+ * `childFailed` action and forgets finished children through `childFinished`
+ * (the runtime sends `node.stopChild` on the next microtask).
  *
  * Children arrive with their logic in the `node.spawn` event, so the root's
  * own snapshot is not meant to be persisted; what persists is each run's
@@ -29,7 +30,9 @@ export const nodeMachine = setup({
     events: {} as NodeEvent
   },
   actions: {
-    childFailed: (_, _params: { id: string, error: unknown }) => undefined
+    childFailed: (_, _params: { id: string, error: unknown }) => undefined,
+    /** Forget a finished child later (not in this step: a child that ends while it starts must still be found by whoever spawned it). */
+    childFinished: (_, _params: { id: string }) => undefined
   }
 }).createMachine({
   id: 'node',
@@ -45,7 +48,7 @@ export const nodeMachine = setup({
       actions: stopChild(({ event }) => event.id)
     },
     'xstate.done.actor.*': {
-      actions: stopChild(({ event }: { event: unknown }) => childEvent(event).actorId)
+      actions: { type: 'childFinished', params: ({ event }: { event: unknown }) => ({ id: childEvent(event).actorId }) }
     },
     'xstate.error.actor.*': {
       actions: [
@@ -53,7 +56,7 @@ export const nodeMachine = setup({
           type: 'childFailed',
           params: ({ event }: { event: unknown }) => ({ id: childEvent(event).actorId, error: childEvent(event).error })
         },
-        stopChild(({ event }: { event: unknown }) => childEvent(event).actorId)
+        { type: 'childFinished', params: ({ event }: { event: unknown }) => ({ id: childEvent(event).actorId }) }
       ]
     }
   }

@@ -86,7 +86,10 @@ export async function createBaseNode (init: NodeInit = {}): Promise<BaseNode> {
 
   const root = createActor(nodeMachine.provide({
     actions: {
-      childFailed: (_, params) => { logger.error({ actor: params.id, err: params.error }, 'actor failed') }
+      childFailed: (_, params) => { logger.error({ actor: params.id, err: params.error }, 'actor failed') },
+      childFinished: (_, params) => {
+        queueMicrotask(() => { if (root.getSnapshot().status === 'active') root.send({ type: 'node.stopChild', id: params.id }) })
+      }
     }
   }), { input: { peerId }, ...(init.inspect === undefined ? {} : { inspect: init.inspect }) })
   root.start()
