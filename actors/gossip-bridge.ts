@@ -63,6 +63,8 @@ const SIGNED_TYPES = new Set(['BROADCAST', 'HEARTBEAT', 'NEGOTIATION'])
 const EXPIRY_CHECK_MS = 50
 /** Messages held for one peer while its inbox subscription is awaited (or within one turn). */
 const MAX_QUEUED_PER_PEER = 100_000
+/** How long a stopping node lets recent publishes reach the socket before closing connections. */
+const LINGER_MS = 30
 
 export class GossipBridge implements Transport {
   private readonly host: Libp2pHost
@@ -74,6 +76,8 @@ export class GossipBridge implements Transport {
   private readonly faults: FaultInjector | undefined
   private readonly maxBatchBytes: number
   private readonly queues = new Map<string, PeerQueue>()
+  private readonly inFlight = new Set<Promise<void>>()
+  private lastPublishAt = 0
   private readonly addressBytes = new AddressBytesCache()
   private readonly inbox: string
   private expiryTimer: NodeJS.Timeout | undefined
@@ -166,6 +170,7 @@ export class GossipBridge implements Transport {
     if (!this.running) return
     let bytes = encodeEnvelope(msg, {}, this.addressBytes)
     if (this.policy === 'strict-no-sign') bytes = await signEncodedEnvelope(bytes, this.privateKey)
+    this.lastPublishAt = Date.now()
     try {
       await this.pubsub.publish(BROADCAST_TOPIC, bytes)
     } catch (err) {
@@ -215,7 +220,7 @@ export class GossipBridge implements Transport {
 
   private publish (q: PeerQueue, batch: Outgoing[]): void {
     const data = batch.length === 1 ? batch[0]!.bytes : encodeFrame(batch.map(i => i.bytes))
-    this.pubsub.publish(q.topic, data).catch((err: unknown) => {
+    const sent = this.pubsub.publish(q.topic, data).then(() => undefined, (err: unknown) => {
       if (isNoPeers(err)) {
         // The peer went away between our check and the publish: wait again.
         q.ready = false
@@ -226,6 +231,35 @@ export class GossipBridge implements Transport {
       this.core.drop('publish_failed', undefined, err)
       for (const item of batch) item.onFailure(new ZeroStateError('DELIVERY_FAILED', 'gossipsub publish failed', { cause: err }))
     })
+    this.lastPublishAt = Date.now()
+    this.inFlight.add(sent)
+    void sent.finally(() => { this.inFlight.delete(sent) })
+  }
+
+  /**
+   * Send what is queued for reachable peers now and wait (at most
+   * `timeoutMs`) for publishes under way, so answers given while the node
+   * stops (e.g. coordination waiters told the authority is going) still
+   * leave before the connections close.
+   */
+  async drain (timeoutMs: number): Promise<void> {
+    for (const q of this.queues.values()) {
+      if (q.ready && q.items.length > 0) this.flush(q)
+    }
+    const deadline = Date.now() + timeoutMs
+    if (this.inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        Promise.allSettled([...this.inFlight]),
+        new Promise<void>(resolve => { timer = setTimeout(resolve, timeoutMs) })
+      ])
+      if (timer !== undefined) clearTimeout(timer)
+    }
+    // A resolved publish has been handed to the connection's stream, not yet to
+    // the socket; closing libp2p at once would cut it off. Linger briefly
+    // (like SO_LINGER) when something left recently.
+    const linger = Math.min(LINGER_MS, deadline - Date.now(), this.lastPublishAt + LINGER_MS - Date.now())
+    if (linger > 0) await new Promise<void>(resolve => { setTimeout(resolve, linger) })
   }
 
   private awaitSubscription (q: PeerQueue): void {

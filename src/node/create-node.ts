@@ -168,6 +168,8 @@ export async function createBaseNode (init: NodeInit = {}): Promise<BaseNode> {
       try { await hook() } catch (err) { logger.warn({ err }, 'stop hook failed') }
     }
     await Promise.allSettled([...agents.values()].map(async a => { await a.stop({ timeout }) }))
+    // Answers given while stopping (agents' last replies, coordination waiters told the authority goes) leave first.
+    await bridge.drain(Math.min(timeout, 1000))
     router.send({ type: 'router.stop' })
     core.stop()
     root.stop()
