@@ -198,7 +198,28 @@ export function encodeEnvelope (msg: AgentMessage, ctx: CodecContext = {}, cache
   if (bytes.length > MAX_ENVELOPE_BYTES) {
     throw new ZeroStateError('PAYLOAD_TOO_LARGE', `envelope of ${bytes.length} bytes exceeds ${MAX_ENVELOPE_BYTES}`)
   }
+  // Receivers refuse "__proto__" keys (prototype pollution); refuse them here, where the sender can be told.
+  // The byte search is cheap; the walk only confirms a hit (the string may be a value, not a key).
+  if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(PROTO_KEY_BYTES) !== -1 && hasProtoKey(msg.payload)) {
+    throw new ZeroStateError('INVALID_ARGUMENT', `the ${msg.type} payload has a "__proto__" key, which receivers refuse`)
+  }
   return bytes
+}
+
+/** msgpack fixstr "__proto__". */
+const PROTO_KEY_BYTES = Buffer.concat([Buffer.from([0xa9]), Buffer.from('__proto__')])
+
+/** True when some object in `value` has an own "__proto__" key. */
+function hasProtoKey (value: unknown): boolean {
+  const stack: unknown[] = [value]
+  while (stack.length > 0) {
+    const v = stack.pop()
+    if (typeof v !== 'object' || v === null || v instanceof Uint8Array) continue
+    if (Array.isArray(v)) { stack.push(...v); continue }
+    if (Object.prototype.hasOwnProperty.call(v, '__proto__')) return true
+    stack.push(...Object.values(v))
+  }
+  return false
 }
 
 /** Encode any plain msgpack value (frames, signed bodies). */

@@ -84,11 +84,20 @@ describe('envelope codec', () => {
     }), { numRuns: 1000 })
   })
 
-  it('rejects a payload with a __proto__ key as malformed', () => {
+  it('refuses a __proto__ key at the sender and drops it at the receiver', () => {
     const from = didFromPublicKey(new Uint8Array(32))
     const msg: AgentMessage = { id: 'e'.repeat(32), correlationId: 'e'.repeat(32), type: 'REQUEST', delivery: 'BEST_EFFORT', timestamp: 1, ttl: 0, priority: 0, from, to: from, replyTo: from, payload: JSON.parse('{"__proto__": {"polluted": true}}') }
-    expect(() => decodeEnvelope(encodeEnvelope(msg))).toThrowError(expect.objectContaining({ reason: 'malformed' }) as Error)
+    // The sender refuses it with a typed error ...
+    expect(() => encodeEnvelope(msg)).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as Error)
+    // ... and a receiver drops bytes that carry one anyway.
+    const { __proto__: _ignored, ...clean } = msg as unknown as Record<string, unknown>
+    const bytes = encodeEnvelope({ ...(clean as unknown as AgentMessage), payload: { x_proto__: 1 } })
+    const forged = Buffer.from(bytes)
+    forged.write('__proto__', forged.indexOf('x_proto__'), 'utf8')
+    expect(() => decodeEnvelope(forged)).toThrowError(expect.objectContaining({ reason: 'malformed' }) as Error)
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    // A string value "__proto__" is fine.
+    expect(decodeEnvelope(encodeEnvelope({ ...msg, payload: { name: '__proto__' } })).payload).toEqual({ name: '__proto__' })
   })
 
   it('rejects oversized input before decoding it', () => {
