@@ -61,6 +61,7 @@ export function createMessageBus (init: MessageBusInit): MessageBus {
 
   // Not async: a request on the hot path creates one promise (the router's).
   const callAgent = (to: string, payload: unknown, options: RequestOptions): Promise<Reply> => {
+    checkOptions(options)
     const timeout = checkTimeout(options.timeout)
     const msg = envelope('REQUEST', to, payload, options, true, options.id, timeout)
     if (options.budget !== undefined) {
@@ -70,7 +71,8 @@ export function createMessageBus (init: MessageBusInit): MessageBus {
     return core.call(msg, timeout, options.signal)
   }
 
-  const call = async <T>(to: RequestTarget, payload: unknown, options: RequestOptions = {}): Promise<Reply<T>> => {
+  const call = async <T>(to: RequestTarget, payload: unknown, options: RequestOptions | null = {}): Promise<Reply<T>> => {
+    options ??= {}
     if (typeof to === 'string') return await callAgent(to, payload, options) as Reply<T>
     return await callByCapability<T>(to, payload, options)
   }
@@ -96,13 +98,16 @@ export function createMessageBus (init: MessageBusInit): MessageBus {
   return {
     address,
     send: async message => {
+      if (typeof message !== 'object' || message === null) throw new ZeroStateError('INVALID_ARGUMENT', 'send takes { to, type, payload, ... }')
+      checkOptions(message)
       if (!MESSAGE_TYPES.includes(message.type) || message.type === 'RESPONSE' || message.type === 'ACK') {
         throw new ZeroStateError('INVALID_ARGUMENT', `cannot send a message of type ${String(message.type)}`)
       }
       const msg = envelope(message.type, message.to, message.payload, message, false)
       await core.send(msg, message.signal)
     },
-    request: <T>(to: RequestTarget, payload: unknown, options: RequestOptions = {}): Promise<T> => {
+    request: <T>(to: RequestTarget, payload: unknown, options: RequestOptions | null = {}): Promise<T> => {
+      options ??= {}
       if (typeof to !== 'string') return callByCapability<T>(to, payload, options).then(replyPayload)
       try {
         return callAgent(to, payload, options).then(reply => reply.payload as T)
@@ -112,11 +117,19 @@ export function createMessageBus (init: MessageBusInit): MessageBus {
     },
     call,
     broadcast: async (payload, options = {}) => {
+      options ??= {}
+      checkOptions(options)
       const msg = envelope('BROADCAST', '', payload, options, false)
       await core.broadcast(msg)
     },
     on: (type, handler) => core.observe(address, type, handler)
   }
+}
+
+/** Options must be an object, and a signal an AbortSignal. */
+function checkOptions (options: SendOptions): void {
+  if (typeof options !== 'object' || options === null) throw new ZeroStateError('INVALID_ARGUMENT', 'options must be an object')
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new ZeroStateError('INVALID_ARGUMENT', 'signal must be an AbortSignal')
 }
 
 function replyPayload<T> (reply: Reply<T>): T {

@@ -213,6 +213,13 @@ describe('messaging across 3 real nodes', () => {
     await expect(a.bus.send({ to: `${b.did}#x`, type: 'NEGOTIATION', payload: 1, ttl: 8 * 24 * 3600 * 1000 })).rejects.toSatisfy(e => isZeroStateError(e, 'INVALID_ARGUMENT'))
   })
 
+  it('rejects malformed options with INVALID_ARGUMENT rather than a TypeError', async () => {
+    const to = `${b.did}#x`
+    await expect(a.bus.request(to, 1, { signal: 5 as unknown as AbortSignal })).rejects.toSatisfy(e => isZeroStateError(e, 'INVALID_ARGUMENT'))
+    await expect(a.bus.send(null as never)).rejects.toSatisfy(e => isZeroStateError(e, 'INVALID_ARGUMENT'))
+    await expect(a.bus.request(to, 1, { priority: 300 })).rejects.toSatisfy(e => isZeroStateError(e, 'INVALID_ARGUMENT'))
+  })
+
   it('rejects an invalid address with a typed error', async () => {
     const err = await a.bus.request('did:key:nonsense#x', 1).catch((e: unknown) => e)
     expect(isZeroStateError(err, 'INVALID_ADDRESS')).toBe(true)
