@@ -3,7 +3,7 @@
  * runs, list agents and send them requests, Prometheus metrics, health.
  * See docs/HTTP_API.md.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import type { HttpNode } from './http-node.ts'
 import { HttpError, toHttpError } from './http-errors.ts'
 import { registerAgentRoutes } from './agent-routes.ts'
@@ -51,7 +51,13 @@ export async function createHttpApi (node: HttpNode, init: HttpApiInit = {}): Pr
     loggerInstance: node.logger.child({ service: 'http' }) as FastifyBaseLogger,
     disableRequestLogging: true,
     return503OnClosing: true,
-    forceCloseConnections: 'idle'
+    forceCloseConnections: 'idle',
+    // Errors fastify raises before routing (a malformed URL, a bad content type) get our error body too.
+    frameworkErrors: (err, _request, reply) => {
+      const { status, body } = toHttpError(err)
+      // The reply is typed for the route schema fastify has not resolved yet here.
+      void (reply as unknown as FastifyReply).status(status < 500 ? status : 400).send(body)
+    }
   })
   const streams = new Set<RunEventStream>()
 

@@ -150,6 +150,14 @@ describe('HTTP API', () => {
     expect(none.body.code).toBe('AGENT_NOT_FOUND')
   })
 
+  it('answers a malformed URL with a JSON 400 error', async () => {
+    const res = await fetch(`${api.url}/v1/runs/%E0%A4%A`)
+    expect(res.status).toBe(400)
+    const body = await res.json() as { code: string, message: string }
+    expect(typeof body.code).toBe('string')
+    expect(typeof body.message).toBe('string')
+  })
+
   it('serves Prometheus text at /metrics', async () => {
     const res = await fetch(`${api.url}/metrics`)
     expect(res.status).toBe(200)
