@@ -4,6 +4,7 @@
  * tested without a network or a clock; `attachDiscovery` drives it.
  */
 import type { AgentLoad, HeartbeatPayload } from './heartbeat.ts'
+import { AbortedError, ZeroStateError } from '../errors.ts'
 
 /** One live agent as the directory knows it. */
 export interface DirectoryEntry {
@@ -45,6 +46,17 @@ export interface AgentDirectory {
   get: (id: string) => DirectoryEntry | undefined
   /** Listen for added/updated/removed agents. Returns an unsubscribe function. */
   on: (event: 'change', listener: (change: DirectoryChange) => void) => () => void
+  /**
+   * The first live agent offering `capability`, waiting for one to be
+   * announced (default up to 10 s). Rejects with `NO_AGENT` when none
+   * appears in time, `ABORTED` when `signal` fires.
+   *
+   * @example
+   * ```ts
+   * await node.directory.waitFor('image-processing', { timeout: 5_000 })
+   * ```
+   */
+  waitFor: (capability: string, options?: { timeout?: number, signal?: AbortSignal }) => Promise<DirectoryEntry>
   /** Number of live agents. */
   readonly size: number
 }
@@ -97,6 +109,32 @@ export class DirectoryTable implements AgentDirectory {
   }
 
   list (): DirectoryEntry[] { return [...this.byId.values()] }
+
+  async waitFor (capability: string, options: { timeout?: number, signal?: AbortSignal } = {}): Promise<DirectoryEntry> {
+    const found = this.find(capability)[0]
+    if (found !== undefined) return found
+    const timeout = options.timeout ?? 10_000
+    const signal = options.signal
+    if (signal?.aborted === true) throw new AbortedError('aborted while waiting for an agent')
+    return await new Promise<DirectoryEntry>((resolve, reject) => {
+      const done = (): void => {
+        off()
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+      }
+      const onAbort = (): void => { done(); reject(new AbortedError('aborted while waiting for an agent', { cause: signal?.reason })) }
+      const off = this.on('change', ({ type, entry }) => {
+        if (type === 'removed' || !entry.capabilities.includes(capability)) return
+        done()
+        resolve(entry)
+      })
+      const timer = setTimeout(() => {
+        done()
+        reject(new ZeroStateError('NO_AGENT', `no agent offering "${capability}" appeared within ${timeout} ms`, { details: { capability, waitedMs: timeout } }))
+      }, timeout)
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
+  }
 
   get (id: string): DirectoryEntry | undefined { return this.byId.get(id) }
 

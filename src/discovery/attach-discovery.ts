@@ -11,7 +11,9 @@
  * await node.bus.request({ capability: 'translate' }, { text: 'hej' })
  * ```
  */
+import type { SubscriptionChangeData } from '@libp2p/interface'
 import { ZeroStateError } from '../errors.ts'
+import { BROADCAST_TOPIC } from '../net/topics.ts'
 import type { BaseNode } from '../node/create-node.ts'
 import { DirectoryTable, type AgentDirectory, type DirectoryEntry } from './agent-directory.ts'
 import { AUCTION_SERVICE, answerCallForProposals } from './auction-bidder.ts'
@@ -118,12 +120,18 @@ export function attachDiscovery (base: BaseNode, init: DiscoveryInit = {}): Node
     ...(init.random === undefined ? {} : { random: init.random })
   }))
   heartbeats.start()
+  // A peer that just joined the broadcast topic has missed our announcements: repeat them now, not at the next tick.
+  const onSubscriptionChange = (event: CustomEvent<SubscriptionChangeData>): void => {
+    if (event.detail.subscriptions.some(sub => sub.subscribe && sub.topic === BROADCAST_TOPIC)) heartbeats.changed()
+  }
+  libp2p.services.pubsub.addEventListener('subscription-change', onSubscriptionChange)
 
   let closing: Promise<void> | undefined
   const close = async (): Promise<void> => {
     closing ??= (async () => {
       offAgent()
       offService()
+      libp2p.services.pubsub.removeEventListener('subscription-change', onSubscriptionChange)
       dialer.close()
       await heartbeats.close()
     })()
