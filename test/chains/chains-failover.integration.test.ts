@@ -55,6 +55,8 @@ describe('task chain failover across real nodes', () => {
     const result = await run.result
     expect(result.status).toBe('completed')
     expect(result.output).toEqual({ resized: 'mem://cat.png', by: survivor.peerId })
-    expect(result.steps[1]?.attempts).toBeGreaterThanOrEqual(2)
+    // The stopping node answers the in-flight task AGENT_STOPPED; the move to the survivor happens either in
+    // capability selection (same attempt, another candidate) or in a step retry (a later attempt).
+    expect(result.steps[1]?.agentId).toBe(`${survivor.did}#resizer`)
   })
 })
