@@ -165,6 +165,11 @@ export function createAuctioneer (init: AuctioneerInit): Auctioneer {
       }
       let lastGone: unknown
       for (const bid of ranked) {
+        if (directory.get(bid.agentId) === undefined) {
+          // Its node said goodbye (or went silent) during the window: a request would only wait for the timeout.
+          lastGone = new ZeroStateError('AGENT_NOT_FOUND', `bidder ${bid.agentId} left the directory before the award`)
+          continue
+        }
         metrics.auctionAwards.inc()
         const done = inFlight.begin(bid.agentId, now())
         let reply: Reply<T>
