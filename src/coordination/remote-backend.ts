@@ -55,6 +55,8 @@ class RemoteBackendImpl implements RemoteBackend {
   private readonly logger: Logger | undefined
   private readonly listeners: ListenerRegistry
   private readonly off: () => void
+  /** Cancels on their way to the coordinator, by caller: a waiting op of that caller is sent after them. */
+  private readonly cancels = new Map<string, Set<Promise<void>>>()
 
   constructor (init: RemoteBackendInit) {
     this.transport = init.transport
@@ -68,6 +70,10 @@ class RemoteBackendImpl implements RemoteBackend {
   async execute<O extends CoordinationOp>(op: O, ctx: OpContext): Promise<CoordinationResult<ResultOf<O>>> {
     const { signal } = ctx
     const request: CoordinationRequest = { v: PROTOCOL_VERSION, caller: ctx.caller, requestId: ctx.requestId, op }
+    // A waiter this caller gave up on (e.g. while cut off from the coordinator) may
+    // still be registered there: its cancel must arrive first, or a new arrival at
+    // the same barrier would be counted together with the stale one.
+    if (isWaitingOp(op)) await this.cancelsSent(ctx.caller, signal)
     let response: unknown
     try {
       if (signal?.aborted === true) throw new AbortedError()
@@ -104,9 +110,27 @@ class RemoteBackendImpl implements RemoteBackend {
   private sendCancel (caller: string, requestId: string): void {
     const id = newRequestId()
     const cancel: CoordinationRequest = { v: PROTOCOL_VERSION, caller, requestId: id, op: { op: 'cancel', requestId } }
-    this.transport.call(cancel, { requestId: id, timeout: this.timeout }).catch((err: unknown) => {
+    const sent = this.transport.call(cancel, { requestId: id, timeout: this.timeout }).then(() => {}, (err: unknown) => {
       this.logger?.debug({ err, requestId }, 'coordination cancel not delivered')
     })
+    let pending = this.cancels.get(caller)
+    if (pending === undefined) {
+      pending = new Set()
+      this.cancels.set(caller, pending)
+    }
+    pending.add(sent)
+    const set = pending
+    void sent.then(() => {
+      set.delete(sent)
+      if (set.size === 0 && this.cancels.get(caller) === set) this.cancels.delete(caller)
+    })
+  }
+
+  /** Wait until this caller's cancels under way are answered (or failed). */
+  private async cancelsSent (caller: string, signal: AbortSignal | undefined): Promise<void> {
+    const pending = this.cancels.get(caller)
+    if (pending === undefined) return
+    await withAbort(Promise.all([...pending]), signal)
   }
 
   private onPush (payload: unknown): void {
