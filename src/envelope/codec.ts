@@ -222,11 +222,6 @@ function hasProtoKey (value: unknown): boolean {
   return false
 }
 
-/** Encode any plain msgpack value (frames, signed bodies). */
-export function encodeValue (value: unknown): Uint8Array {
-  return encoder.encode(value)
-}
-
 /** Decode msgpack under the same limits as envelopes. */
 export function decodeValue (bytes: Uint8Array): unknown {
   if (bytes.length > MAX_ENVELOPE_BYTES * 2) throw new EnvelopeDecodeError('oversized', `${bytes.length} bytes`)

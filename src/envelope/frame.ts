@@ -39,11 +39,6 @@ export function encodeFrame (items: readonly Uint8Array[]): Uint8Array {
   return out
 }
 
-/** Size of a frame holding items of these sizes. */
-export function frameOverhead (itemLength: number): number {
-  return binHeaderSize(itemLength)
-}
-
 function binHeaderSize (n: number): number {
   return n < 0x100 ? 2 : n < 0x10000 ? 3 : 5
 }
