@@ -11,6 +11,7 @@
  * await coordination.releaseLock(lock.token)
  * ```
  */
+import { MessageIdGenerator } from '../messaging/message-ids.ts'
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
@@ -74,7 +75,13 @@ class CoordinationClient implements Coordination {
     this.holder = init.holder
     this.logger = init.logger
     this.random = init.random ?? Math.random
-    this.newId = init.newRequestId ?? newRequestId
+    if (init.newRequestId !== undefined) {
+      this.newId = init.newRequestId
+    } else {
+      // Random prefix + counter: unique like newRequestId, without a random draw per call.
+      const ids = new MessageIdGenerator()
+      this.newId = () => ids.next()
+    }
     this.unsubscribe = this.backend.subscribe(this.holder, n => { this.onNotification(n) })
   }
 
