@@ -57,6 +57,9 @@ interface PeerQueue {
   bytes: number
   flushScheduled: boolean
   dialing: boolean
+  /** When the last dial for waiting messages failed (0: none), and the wait before the next one. */
+  dialFailedAt: number
+  redialMs: number
 }
 
 const SIGNED_TYPES = new Set(['BROADCAST', 'HEARTBEAT', 'NEGOTIATION'])
@@ -65,6 +68,9 @@ const EXPIRY_CHECK_MS = 50
 const MAX_QUEUED_PER_PEER = 100_000
 /** How long a stopping node lets recent publishes reach the socket before closing connections. */
 const LINGER_MS = 30
+/** First wait before re-dialling a peer that messages wait for; doubles up to REDIAL_MAX_MS. */
+const REDIAL_MIN_MS = 100
+const REDIAL_MAX_MS = 2000
 
 export class GossipBridge implements Transport {
   private readonly host: Libp2pHost
@@ -183,7 +189,7 @@ export class GossipBridge implements Transport {
     let q = this.queues.get(peerId)
     if (q === undefined) {
       const topic = inboxTopic(peerId)
-      q = { peerId, topic, ready: this.isSubscribed(peerId, topic), items: [], bytes: 0, flushScheduled: false, dialing: false }
+      q = { peerId, topic, ready: this.isSubscribed(peerId, topic), items: [], bytes: 0, flushScheduled: false, dialing: false, dialFailedAt: 0, redialMs: REDIAL_MIN_MS }
       this.queues.set(peerId, q)
     }
     return q
@@ -270,11 +276,18 @@ export class GossipBridge implements Transport {
     if (q.dialing) return
     const connected = this.host.getConnections().some(c => c.remotePeer.toString() === q.peerId)
     if (connected) return
+    if (q.dialFailedAt !== 0 && Date.now() - q.dialFailedAt < q.redialMs) return
     q.dialing = true
     this.host.dial(peerIdFromString(q.peerId)).then(
-      () => { q.dialing = false },
+      () => {
+        q.dialing = false
+        q.dialFailedAt = 0
+        q.redialMs = REDIAL_MIN_MS
+      },
       (err: unknown) => {
         q.dialing = false
+        if (q.dialFailedAt !== 0) q.redialMs = Math.min(q.redialMs * 2, REDIAL_MAX_MS)
+        q.dialFailedAt = Date.now()
         this.logger.debug({ err, peer: q.peerId }, 'dial for a direct message failed')
       }
     )
@@ -294,7 +307,11 @@ export class GossipBridge implements Transport {
         }
       }
       q.items = keep
-      if (keep.length > 0) waiting = true
+      if (keep.length > 0) {
+        waiting = true
+        // A peer that was unreachable may be back: dial it again (with backoff) while messages wait.
+        if (this.running) this.awaitSubscription(q)
+      }
     }
     if (!waiting && this.expiryTimer !== undefined) {
       clearInterval(this.expiryTimer)

@@ -101,4 +101,26 @@ describe('a partition between two nodes', () => {
     expect(await pending).toBe('done')
     expect(runs).toBe(1)
   })
+
+  it('a request sent while the peer is unreachable succeeds if the peer comes back before its deadline', async () => {
+    const nodes = await startMesh(2, { heartbeatMs: 100 })
+    started.push(...nodes)
+    const [a, b] = nodes as [ZeroStateNode, ZeroStateNode]
+    const echo = await b.spawnAgent({ name: 'echo', handle: t => t })
+    expect(await a.bus.request(echo.id, 1, { timeout: 2000 })).toBe(1)
+    await partition(a, b)
+    // Count the dials the partition refuses, to heal only once the first attempt has failed.
+    const libp2p = a.internals.libp2p
+    const partitionedDial = libp2p.dial.bind(libp2p)
+    let refused = 0
+    libp2p.dial = (async (...args: Parameters<typeof partitionedDial>) => {
+      try { return await partitionedDial(...args) } catch (err) { refused++; throw err }
+    }) as typeof libp2p.dial
+    const pending = a.bus.request(echo.id, 2, { timeout: 3000 })
+    await vi.waitFor(() => { expect(refused).toBeGreaterThan(0) })
+    heal(a, b)
+    const t0 = Date.now()
+    expect(await pending).toBe(2)
+    expect(Date.now() - t0).toBeLessThan(2000)
+  })
 })
