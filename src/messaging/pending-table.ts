@@ -15,8 +15,8 @@ import { payloadToResult } from './response-payload.ts'
 
 export interface PendingTableInit {
   metrics: MessagingMetrics
-  /** Hand a (re)transmission to its node; `onFailure` when it cannot be handed over. */
-  route: (msg: AgentMessage, onFailure: (error: Error) => void) => void
+  /** Hand a (re)transmission to its node; `onFailure` when it cannot be handed over (remote only: local delivery cannot fail). */
+  route: (msg: AgentMessage, onFailure: ((error: Error) => void) | undefined) => void
   /** Called when the caller aborts, after the pending entry is failed. */
   onCallerAbort: (msg: AgentMessage) => void
   retransmitInitialMs: number
@@ -52,10 +52,11 @@ export class PendingTable {
 
   /**
    * Send `msg` and wait: for its RESPONSE (`request`) or ACK (`send`), until
-   * `timeoutMs`. `retransmit` arms retransmits (remote reliable deliveries).
-   * Not async on purpose: one promise per request on the hot path.
+   * `timeoutMs`. `remote`: the target is another node (hand-over can fail,
+   * and reliable deliveries are retransmitted). Not async on purpose: one
+   * promise per request on the hot path.
    */
-  track (msg: AgentMessage, kind: 'request' | 'send', timeoutMs: number, signal: AbortSignal | undefined, retransmit: boolean): Promise<Reply> {
+  track (msg: AgentMessage, kind: 'request' | 'send', timeoutMs: number, signal: AbortSignal | undefined, remote: boolean): Promise<Reply> {
     return new Promise<Reply>((resolve, reject) => {
       const p: Pending = {
         msg,
@@ -79,8 +80,8 @@ export class PendingTable {
         }
         signal.addEventListener('abort', p.onAbort, { once: true })
       }
-      if (retransmit) this.scheduleRetransmit(p)
-      this.init.route(msg, error => { this.fail(p, error, undefined) })
+      if (remote && msg.delivery !== 'BEST_EFFORT') this.scheduleRetransmit(p)
+      this.init.route(msg, remote ? error => { this.fail(p, error, undefined) } : undefined)
     })
   }
 

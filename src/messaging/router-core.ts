@@ -145,7 +145,7 @@ export class RouterCore {
     } catch (err) {
       return Promise.reject(err)
     }
-    return this.pending.track(msg, kind, timeoutMs, signal, msg.delivery !== 'BEST_EFFORT' && !this.isLocal(msg.to))
+    return this.pending.track(msg, kind, timeoutMs, signal, !this.isLocal(msg.to))
   }
 
   /** A local caller gave up on a task of a local agent: let the agent drop or abort it. */
@@ -381,6 +381,11 @@ export class RouterCore {
     }
     const cached = this.dedup.size === 0 ? undefined : this.dedup.get(`${requestId}${from}`)
     if (cached !== undefined) cached.response = response
+    if (this.isLocal(to)) {
+      // Local answers are handed over without encoding: nothing can fail on the way.
+      this.route(response)
+      return
+    }
     const onFailure = (err: Error): void => {
       // An answer that cannot be encoded (not plain data, too large) is replaced by an error answer,
       // so the caller learns why instead of timing out.
