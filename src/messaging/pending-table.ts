@@ -11,7 +11,7 @@ import type { Reply } from '../bus-types.ts'
 import { DeadlineWheel } from './deadline-wheel.ts'
 import { ExpiringMap } from '../util/expiring-map.ts'
 import type { DropReason, MessagingMetrics } from './messaging-metrics.ts'
-import { payloadToResult } from './response-payload.ts'
+import { payloadToResult, type TaskResult } from './response-payload.ts'
 
 export interface PendingTableInit {
   metrics: MessagingMetrics
@@ -87,10 +87,18 @@ export class PendingTable {
 
   /** A RESPONSE arrived: settle its request, or say why it is dropped. */
   onResponse (msg: AgentMessage): DropReason | undefined {
-    const p = this.pending.get(msg.correlationId)
-    if (p === undefined) return this.finished.get(msg.correlationId) === undefined ? 'duplicate' : 'late_response'
+    return this.answer(msg.correlationId, payloadToResult(msg.payload), msg.from)
+  }
+
+  /**
+   * Settle request `id` with `result` from `agentId` (undefined result: the
+   * answer was malformed), or say why the answer is dropped. The local fast
+   * path calls this directly, without building a RESPONSE envelope.
+   */
+  answer (id: string, result: TaskResult | undefined, agentId: string): DropReason | undefined {
+    const p = this.pending.get(id)
+    if (p === undefined) return this.finished.get(id) === undefined ? 'duplicate' : 'late_response'
     this.init.metrics.received('RESPONSE')
-    const result = payloadToResult(msg.payload)
     this.settle(p)
     const seconds = (performance.now() - p.startedAt) / 1000
     if (result === undefined) {
@@ -98,7 +106,7 @@ export class PendingTable {
       p.reject(new ZeroStateError('INVALID_ENVELOPE', 'malformed RESPONSE payload'))
     } else if (result.ok) {
       this.init.metrics.requestDuration(seconds, 'ok')
-      p.resolve({ payload: result.output, cost: result.cost, agentId: msg.from })
+      p.resolve({ payload: result.output, cost: result.cost, agentId })
     } else {
       this.init.metrics.requestDuration(seconds, 'error')
       p.reject(errorFromWire(result.error))

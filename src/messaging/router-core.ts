@@ -365,6 +365,14 @@ export class RouterCore {
   }
 
   private respond (requestId: string, from: string, to: string, priority: number, deadline: number, result: TaskResult): void {
+    const cachedKey = this.dedup.size === 0 ? undefined : `${requestId}${from}`
+    if (cachedKey === undefined && this.isLocal(to)) {
+      // Local fast path: settle the caller directly; no RESPONSE envelope to build, route and re-read.
+      this.metrics.sent('RESPONSE')
+      const dropped = this.pending.answer(requestId, result, from)
+      if (dropped !== undefined) this.drop(dropped, { id: requestId, type: 'RESPONSE', from })
+      return
+    }
     const now = Date.now()
     const response: AgentMessage = {
       id: this.ids.next(),
@@ -379,7 +387,7 @@ export class RouterCore {
       replyTo: from,
       payload: resultToPayload(result)
     }
-    const cached = this.dedup.size === 0 ? undefined : this.dedup.get(`${requestId}${from}`)
+    const cached = cachedKey === undefined ? undefined : this.dedup.get(cachedKey)
     if (cached !== undefined) cached.response = response
     if (this.isLocal(to)) {
       // Local answers are handed over without encoding: nothing can fail on the way.
