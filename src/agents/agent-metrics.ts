@@ -3,7 +3,8 @@
  * global one). Create one object per node: prom-client refuses to register a
  * metric name twice on the same registry.
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import { Counter, Gauge, type Registry } from 'prom-client'
+import { TallyHistogram } from '../metrics/tally-histogram.ts'
 import type { TaskOutcome } from '../../machines/agent-types.ts'
 
 /** The agent metrics of one node. */
@@ -13,7 +14,7 @@ export interface AgentMetrics {
   /** `zerostate_agent_tasks_total{agent,outcome}` */
   tasks: Counter<'agent' | 'outcome'>
   /** `zerostate_agent_task_duration_seconds{agent}` */
-  taskDuration: Histogram<'agent'>
+  taskDuration: TallyHistogram
   /** `zerostate_agent_queue_depth{agent}` */
   queueDepth: Gauge<'agent'>
 }
@@ -46,7 +47,7 @@ export function createAgentMetrics (registry: Registry): AgentMetrics {
       labelNames: ['agent', 'outcome'],
       registers
     }),
-    taskDuration: new Histogram({
+    taskDuration: new TallyHistogram({
       name: 'zerostate_agent_task_duration_seconds',
       help: 'Time from a task starting on an agent to its answer',
       labelNames: ['agent'],

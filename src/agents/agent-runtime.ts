@@ -82,7 +82,7 @@ export function createAgentRuntime (spec: AgentSpec, deps: AgentRuntimeDeps): Ag
   const handle = spec.handle
   const runs = new Map<string, TaskRun>()
   const outcomeCounters = new Map<TaskOutcome, { inc: () => void }>()
-  const duration = metrics.taskDuration.labels(spec.name)
+  const observeDuration = metrics.taskDuration.series({ agent: spec.name })
   const queueDepth = metrics.queueDepth.labels(spec.name)
   const stopListeners = new Set<(event: AgentStoppedEvent) => void>()
   const stopWaiters: Array<() => void> = []
@@ -162,7 +162,7 @@ export function createAgentRuntime (spec: AgentSpec, deps: AgentRuntimeDeps): Ag
         if (run !== undefined) {
           runs.delete(task.taskId)
           run.disarm()
-          if (run.startedAt >= 0) duration.observe((performance.now() - run.startedAt) / 1000)
+          if (run.startedAt >= 0) observeDuration((performance.now() - run.startedAt) / 1000)
         }
         countOutcome(outcome)
         try {

@@ -5,7 +5,8 @@
  * the registry is scraped (`collect`), so counting a message costs an
  * increment rather than a label lookup.
  */
-import { Counter, Histogram, type Registry } from 'prom-client'
+import { Counter, type Registry } from 'prom-client'
+import { TallyHistogram } from '../metrics/tally-histogram.ts'
 import type { MessageType } from '../envelope-types.ts'
 
 /** Why an incoming envelope was dropped. */
@@ -42,7 +43,7 @@ export function createMessagingMetrics (registry: Registry): MessagingMetrics {
   const sent = tallyCounter(registry, 'zerostate_agent_messages_sent_total', 'Agent messages sent, by type', 'type')
   const received = tallyCounter(registry, 'zerostate_agent_messages_received_total', 'Agent messages received and accepted, by type', 'type')
   const dropped = tallyCounter(registry, 'zerostate_agent_messages_dropped_total', 'Incoming agent messages dropped, by reason', 'reason')
-  const duration = new Histogram({
+  const duration = new TallyHistogram({
     name: 'zerostate_agent_request_duration_seconds',
     help: 'Request/response round trip as seen by the caller',
     labelNames: ['outcome'],
@@ -50,13 +51,13 @@ export function createMessagingMetrics (registry: Registry): MessagingMetrics {
     registers: [registry]
   })
   const retransmits = new Counter({ name: 'zerostate_agent_messages_retransmitted_total', help: 'AT_LEAST_ONCE/EXACTLY_ONCE retransmissions', registers: [registry] })
-  const okDuration = duration.labels('ok')
-  const errorDuration = duration.labels('error')
+  const okDuration = duration.series({ outcome: 'ok' })
+  const errorDuration = duration.series({ outcome: 'error' })
   return {
     sent,
     received,
     dropped,
-    requestDuration: (seconds, outcome) => { (outcome === 'ok' ? okDuration : errorDuration).observe(seconds) },
+    requestDuration: (seconds, outcome) => { (outcome === 'ok' ? okDuration : errorDuration)(seconds) },
     retransmits
   }
 }
