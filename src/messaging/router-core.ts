@@ -12,6 +12,7 @@ import type { AgentMessage, MessageType } from '../envelope-types.ts'
 import type { AddressBook } from '../identity/did.ts'
 import type { Reply } from '../bus-types.ts'
 import { ExpiringMap } from '../util/expiring-map.ts'
+import { DeadlineWheel } from './deadline-wheel.ts'
 import { MessageIdGenerator, NO_CORRELATION } from './message-ids.ts'
 import type { DropReason, MessagingMetrics } from './messaging-metrics.ts'
 import { PendingTable } from './pending-table.ts'
@@ -35,6 +36,12 @@ type MessageObserver = (message: AgentMessage) => void
 
 interface DedupEntry { response: AgentMessage | undefined }
 
+/** An ACK held back in case the request's answer makes it unnecessary. */
+interface DeferredAck { key: string, msg: AgentMessage, wheelKey: number }
+
+/** How long an answered-request ACK is held back (the sender's first retransmit comes after 100 ms by default). */
+const ACK_DELAY_MS = 20
+
 const SWEEP_MS = 1000
 const SUSPICIOUS: ReadonlySet<DropReason> = new Set(['malformed', 'oversized', 'unknown_version', 'unknown_type', 'forged_sender', 'bad_signature'])
 
@@ -50,6 +57,11 @@ export class RouterCore {
   private readonly services = new Map<string, ServiceHandler>()
   private readonly observers = new Map<string, Map<MessageType, Set<MessageObserver>>>()
   private readonly pending: PendingTable
+  private readonly deferredAcks = new Map<string, DeferredAck>()
+  private readonly pendingAcks = new DeadlineWheel<DeferredAck>(entry => {
+    this.deferredAcks.delete(entry.key)
+    if (!this.stopped) this.ack(entry.msg)
+  })
   private readonly dedup = new ExpiringMap<string, DedupEntry>({ maxEntries: 1_000_000 })
   private readonly dedupMs: number
   private readonly sweeper: NodeJS.Timeout
@@ -265,7 +277,11 @@ export class RouterCore {
       }
       this.dedup.set(dedupKey, { response: undefined }, now + Math.max(this.dedupMs, msg.ttl))
     }
-    if (remote && msg.delivery !== 'BEST_EFFORT') this.ack(msg)
+    if (remote && msg.delivery !== 'BEST_EFFORT') {
+      // A request's answer is its acknowledgement: ACK separately only if the answer is slow to come.
+      if (expectsAnswer(msg)) this.deferAck(msg)
+      else this.ack(msg)
+    }
     this.metrics.received(msg.type)
     this.notify(msg.to, msg)
 
@@ -337,6 +353,24 @@ export class RouterCore {
     }
   }
 
+  /** ACK `msg` unless it is answered within ACK_DELAY_MS (well before the sender's first retransmit). */
+  private deferAck (msg: AgentMessage): void {
+    const key = `${msg.id}${msg.to}`
+    const entry = { key, msg, wheelKey: 0 }
+    entry.wheelKey = this.pendingAcks.add(entry, Date.now() + ACK_DELAY_MS)
+    this.deferredAcks.set(key, entry)
+  }
+
+  /** The request was answered: its deferred ACK is not needed. */
+  private answered (requestId: string, from: string): void {
+    if (this.deferredAcks.size === 0) return
+    const key = `${requestId}${from}`
+    const entry = this.deferredAcks.get(key)
+    if (entry === undefined) return
+    this.deferredAcks.delete(key)
+    this.pendingAcks.remove(entry, entry.wheelKey)
+  }
+
   private ack (msg: AgentMessage): void {
     this.route({
       id: this.ids.next(),
@@ -365,6 +399,7 @@ export class RouterCore {
   }
 
   private respond (requestId: string, from: string, to: string, priority: number, deadline: number, result: TaskResult): void {
+    this.answered(requestId, from)
     const cachedKey = this.dedup.size === 0 ? undefined : `${requestId}${from}`
     if (cachedKey === undefined && this.isLocal(to)) {
       // Local fast path: settle the caller directly; no RESPONSE envelope to build, route and re-read.
@@ -422,6 +457,8 @@ export class RouterCore {
     this.stopped = true
     clearInterval(this.sweeper)
     this.pending.rejectAll(() => new ZeroStateError('NODE_STOPPED', 'the node stopped before an answer arrived'))
+    this.pendingAcks.clear()
+    this.deferredAcks.clear()
     this.dedup.clear()
   }
 }
