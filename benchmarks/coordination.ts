@@ -60,7 +60,7 @@ function row (name: string, path: CoordinationBenchRow['path'], times: number[],
   return { name, path, samples: times.length, p50Ms: round(p50), p99Ms: round(percentile(times, 0.99)), opsPerSec, baselineP50Ms: round(base), baselineP99Ms: round(percentile(baseline, 0.99)), ratio: round(p50 / base) }
 }
 
-export async function benchCoordination (iterations = 500): Promise<CoordinationBenchRow[]> {
+export async function benchCoordination (iterations = 1000): Promise<CoordinationBenchRow[]> {
   const a = await createBaseNode({ logger })
   const b = await createBaseNode({ logger, bootstrap: a.multiaddrs.map(m => m.toString()) })
   const nodes: Array<{ base: BaseNode, coordination: NodeCoordination }> = [
@@ -73,23 +73,40 @@ export async function benchCoordination (iterations = 500): Promise<Coordination
     const [ca, cb] = nodes.map(n => n.coordination.coordination) as [Coordination, Coordination]
     await cb.getState('warm')
 
-    const localRtt = await sample(iterations, async () => { await a.bus.request(echo.id, 1) })
-    const remoteRtt = await sample(iterations, async () => { await b.bus.request(echo.id, 1) })
+    const localOnce = async (): Promise<void> => { await a.bus.request(echo.id, 1) }
+    const remoteOnce = async (): Promise<void> => { await b.bus.request(echo.id, 1) }
     const rows: CoordinationBenchRow[] = []
+    let remoteRtt: number[] = []
 
-    for (const [path, client, baseline] of [['local', ca, localRtt], ['remote', cb, remoteRtt]] as const) {
+    // Each operation is timed in blocks interleaved with the plain request round trip it is compared with,
+    // so load changes on the machine hit both sides of the ratio alike.
+    const block = 50
+    const interleaved = async (baselineOnce: () => Promise<void>, op: () => Promise<void>): Promise<[number[], number[]]> => {
+      const base: number[] = []
+      const times: number[] = []
+      for (let done = 0; done < iterations; done += block) {
+        base.push(...await sample(block, baselineOnce))
+        times.push(...await sample(block, op))
+      }
+      return [base.sort((x, y) => x - y), times.sort((x, y) => x - y)]
+    }
+
+    for (const [path, client, baselineOnce] of [['local', ca, localOnce], ['remote', cb, remoteOnce]] as const) {
       const acquireOnly: number[] = []
-      rows.push(row('acquire + release (uncontended)', path, await sample(iterations, async () => {
+      const [baseline, acquireRelease] = await interleaved(baselineOnce, async () => {
         const t = performance.now()
         const lock = await client.acquireLock(`solo-${path}`, { ttl: 10_000 })
         acquireOnly.push(performance.now() - t)
         await client.releaseLock(lock.token)
-      }), baseline))
-      rows.push(row('acquire (uncontended)', path, acquireOnly.slice(-iterations).sort((x, y) => x - y), baseline))
+      })
+      if (path === 'remote') remoteRtt = baseline
+      rows.push(row('acquire + release (uncontended)', path, acquireRelease, baseline))
+      rows.push(row('acquire (uncontended)', path, acquireOnly.sort((x, y) => x - y), baseline))
       let version = (await client.getState(`cas-${path}`))?.version ?? 0
-      rows.push(row('state compare-and-set', path, await sample(iterations, async () => {
+      const [casBaseline, cas] = await interleaved(baselineOnce, async () => {
         version = (await client.setState(`cas-${path}`, { v: version }, version)).version
-      }), baseline))
+      })
+      rows.push(row('state compare-and-set', path, cas, casBaseline))
     }
 
     const holders = Array.from({ length: 10 }, (_, i) => nodes[i % 2].coordination.forHolder(`${nodes[i % 2].base.did}#h${i}`))
