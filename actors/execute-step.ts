@@ -49,7 +49,7 @@ export type StepAttemptFunction = (key: string, request: StepRequest, signal: Ab
  * ```ts
  * const attempt = createStepAttempt(node.executeStep)
  * attempt('k1', request, AbortSignal.timeout(5_000), (key, outcome) => {
- *   if (!outcome.ok) console.log(key, outcome.error.code)
+ *   if (!outcome.ok) failures.set(key, outcome.error.code)
  * })
  * ```
  */
