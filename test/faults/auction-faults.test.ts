@@ -1,17 +1,10 @@
-import { afterAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { isZeroStateError } from '../../src/errors.ts'
 import type { ZeroStateNode } from '../../src/index.ts'
-import { metricValue, startMesh, stopAll } from '../helpers/mesh.ts'
+import { meshesStoppedAfterAll, metricValue } from '../helpers/mesh.ts'
 import { partition } from '../helpers/partition.ts'
 
-const started: ZeroStateNode[] = []
-afterAll(async () => { await stopAll(started) })
-
-async function mesh (n: number): Promise<ZeroStateNode[]> {
-  const nodes = await startMesh(n, { heartbeatMs: 100 })
-  started.push(...nodes)
-  return nodes
-}
+const { mesh } = meshesStoppedAfterAll()
 
 async function codeOf (promise: Promise<unknown>): Promise<string> {
   try { await promise } catch (err) { return isZeroStateError(err) ? err.code : `untyped: ${String(err)}` }

@@ -1,17 +1,10 @@
-import { afterAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { TaskError } from '../../src/errors.ts'
 import type { ZeroStateNode } from '../../src/index.ts'
-import { startMesh, stopAll } from '../helpers/mesh.ts'
+import { meshesStoppedAfterAll } from '../helpers/mesh.ts'
 import { partition } from '../helpers/partition.ts'
 
-const started: ZeroStateNode[] = []
-afterAll(async () => { await stopAll(started) })
-
-async function mesh (n: number): Promise<ZeroStateNode[]> {
-  const nodes = await startMesh(n, { heartbeatMs: 100 })
-  started.push(...nodes)
-  return nodes
-}
+const { mesh } = meshesStoppedAfterAll()
 
 /** A handler that never answers (until its task is aborted); `onStart` runs when a task starts. */
 function hanging (onStart: () => void = () => {}) {

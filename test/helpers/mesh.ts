@@ -2,7 +2,7 @@
  * Test helper: n real nodes on 127.0.0.1 (port 0), fully connected, each
  * having seen every other node's inbox subscription.
  */
-import { vi } from 'vitest'
+import { afterAll, vi } from 'vitest'
 import { createNode, inboxTopic, type NodeInit, type ZeroStateNode } from '../../src/index.ts'
 
 export async function startMesh (n: number, init: NodeInit | ((i: number) => NodeInit) = {}): Promise<ZeroStateNode[]> {
@@ -36,4 +36,21 @@ export async function metricValue (node: ZeroStateNode, name: string, labels: Re
     if (Object.entries(labels).every(([k, val]) => String(v.labels[k]) === val)) total += v.value
   }
   return total
+}
+
+/**
+ * For a test file whose tests start their own meshes: every node started
+ * through `mesh` (or pushed into `started`) is stopped after the file.
+ */
+export function meshesStoppedAfterAll (init: NodeInit = { heartbeatMs: 100 }): { started: ZeroStateNode[], mesh: (n: number) => Promise<ZeroStateNode[]> } {
+  const started: ZeroStateNode[] = []
+  afterAll(async () => { await stopAll(started) })
+  return {
+    started,
+    mesh: async n => {
+      const nodes = await startMesh(n, init)
+      started.push(...nodes)
+      return nodes
+    }
+  }
 }
