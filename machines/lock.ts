@@ -111,23 +111,27 @@ export const lockMachine = setup({
     emitted: {} as LockEmitted
   },
   guards: {
-    hasHolders: ({ context }) => context.holders.length > 0,
-    noHolders: ({ context }) => context.holders.length === 0
+    /** Granted at once: nobody waits and the holders admit this type. */
+    grantable: ({ context, event }) => event.type === 'ACQUIRE' && context.waiters.length === 0 && compatible(context.holders, event.lockType),
+    mayWait: ({ event }) => event.type === 'ACQUIRE' && event.wait,
+    /** Nobody holds or waits once this event is applied. */
+    freesLock: ({ context, event }) => leavesFree(context, event)
   },
   actions: {
-    acquire: enqueueActions(({ context, event, enqueue }) => {
+    grant: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'ACQUIRE') return
-      const request: LockWaiter = { ticket: event.ticket, token: event.token, holder: event.holder, type: event.lockType, ttl: event.ttl }
-      if (context.waiters.length === 0 && compatible(context.holders, event.lockType)) {
-        const { context: next, granted } = admitWaiters({ ...context, waiters: [request] })
-        enqueue.assign(next)
-        for (const lease of granted) grant(enqueue, lease, false)
-      } else if (!event.wait) {
-        enqueue.emit({ type: 'conflict', ticket: event.ticket, lockType: event.lockType })
-      } else {
-        enqueue.assign({ waiters: [...context.waiters, request] })
-        enqueue.emit({ type: 'queued', ticket: event.ticket, lockType: event.lockType, position: context.waiters.length })
-      }
+      const lease: LockHolder = { ticket: event.ticket, token: event.token, holder: event.holder, type: event.lockType, ttl: event.ttl, fencingToken: context.lastFencingToken + 1 }
+      enqueue.assign({ holders: [...context.holders, lease], lastFencingToken: lease.fencingToken })
+      grant(enqueue, lease, false)
+    }),
+    queue: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'ACQUIRE') return
+      enqueue.assign({ waiters: [...context.waiters, { ticket: event.ticket, token: event.token, holder: event.holder, type: event.lockType, ttl: event.ttl }] })
+      enqueue.emit({ type: 'queued', ticket: event.ticket, lockType: event.lockType, position: context.waiters.length })
+    }),
+    conflict: enqueueActions(({ event, enqueue }) => {
+      if (event.type !== 'ACQUIRE') return
+      enqueue.emit({ type: 'conflict', ticket: event.ticket, lockType: event.lockType })
     }),
     release: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'RELEASE') return
@@ -182,8 +186,8 @@ export const lockMachine = setup({
   id: 'lock',
   context: ({ input }) => ({ resource: input.resource, lastFencingToken: input.lastFencingToken ?? 0, holders: [], waiters: [] }),
   initial: 'free',
+  // Events that never change the state (or find nothing to do while free).
   on: {
-    ACQUIRE: { actions: 'acquire' },
     RELEASE: { actions: 'release' },
     RENEW: { actions: 'renew' },
     CANCEL: { actions: 'cancel' },
@@ -191,10 +195,41 @@ export const lockMachine = setup({
     RELEASE_HOLDER: { actions: 'releaseHolder' }
   },
   states: {
-    free: { always: { guard: 'hasHolders', target: 'held' } },
-    held: { always: { guard: 'noHolders', target: 'free' } }
+    /** Nobody holds the lock (and so nobody waits). */
+    free: {
+      on: { ACQUIRE: { target: 'held', actions: 'grant' } }
+    },
+    /** At least one lease is held; requests that do not fit wait in FIFO order. */
+    held: {
+      on: {
+        ACQUIRE: [
+          { guard: 'grantable', actions: 'grant' },
+          { guard: 'mayWait', actions: 'queue' },
+          { actions: 'conflict' }
+        ],
+        RELEASE: [{ guard: 'freesLock', target: 'free', actions: 'release' }, { actions: 'release' }],
+        EXPIRE: [{ guard: 'freesLock', target: 'free', actions: 'expire' }, { actions: 'expire' }],
+        RELEASE_HOLDER: [{ guard: 'freesLock', target: 'free', actions: 'releaseHolder' }, { actions: 'releaseHolder' }]
+      }
+    }
   }
 })
+
+/**
+ * Whether nobody holds or waits after `event`: the state moves to `free`
+ * exactly then (a release that leaves waiters admits the next of them).
+ */
+function leavesFree (context: LockContext, event: LockEvent): boolean {
+  switch (event.type) {
+    case 'RELEASE':
+    case 'EXPIRE':
+      return context.waiters.length === 0 && context.holders.length === 1 && context.holders[0].token === event.token
+    case 'RELEASE_HOLDER':
+      return context.holders.every(h => holderMatches(h.holder, event.holder)) && context.waiters.every(w => holderMatches(w.holder, event.holder))
+    default:
+      return false
+  }
+}
 
 /** The `enqueue` helper of enqueueActions, as far as these actions use it. */
 interface LockEnqueue {

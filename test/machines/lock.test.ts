@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createActor, SimulatedClock } from 'xstate'
 import { lockMachine, type LockEmitted, type LockEvent } from '../../machines/lock.ts'
@@ -108,5 +109,30 @@ describe('lock machine', () => {
     expect(of('lost')).toMatchObject([{ holder: 'did:key:n1#a', reason: 'holder_stopped' }])
     expect(of('withdrawn')).toMatchObject([{ ticket: 't2', reason: 'holder_stopped' }])
     expect(of('granted').map(g => g.holder)).toEqual(['did:key:n1#a', 'did:key:n2#c'])
+  })
+
+  it('is in state held exactly while someone holds the lease, whatever the events (and nobody waits on a free lock)', () => {
+    const holders = ['did:key:n1#a', 'did:key:n1#b', 'did:key:n2#c']
+    const step = fc.oneof(
+      fc.record({ kind: fc.constant('acquire' as const), holder: fc.constantFrom(...holders), shared: fc.boolean(), ttl: fc.integer({ min: 1, max: 50 }), wait: fc.boolean() }),
+      fc.record({ kind: fc.constant('release' as const), pick: fc.nat() }),
+      fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }),
+      fc.record({ kind: fc.constant('releaseHolder' as const), holder: fc.constantFrom('did:key:n1', ...holders) }),
+      fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 30 }) })
+    )
+    fc.assert(fc.property(fc.array(step, { maxLength: 40 }), steps => {
+      const { acquire, send, clock, actor } = start()
+      for (const s of steps) {
+        const { holders: held, waiters } = actor.getSnapshot().context
+        if (s.kind === 'acquire') acquire(s.holder, s.shared ? 'shared' : 'exclusive', s.ttl, s.wait)
+        else if (s.kind === 'release') send({ type: 'RELEASE', ticket: 'r', token: held.length === 0 ? 'none' : held[s.pick % held.length].token })
+        else if (s.kind === 'cancel') send({ type: 'CANCEL', ticket: waiters.length === 0 ? 'none' : waiters[s.pick % waiters.length].ticket })
+        else if (s.kind === 'releaseHolder') send({ type: 'RELEASE_HOLDER', holder: s.holder })
+        else clock.increment(s.ms)
+        const snapshot = actor.getSnapshot()
+        expect(snapshot.value).toBe(snapshot.context.holders.length > 0 ? 'held' : 'free')
+        if (snapshot.context.holders.length === 0) expect(snapshot.context.waiters).toEqual([])
+      }
+    }))
   })
 })
