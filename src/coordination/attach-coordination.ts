@@ -105,19 +105,22 @@ export function attachCoordination (node: BaseNode, init: AttachCoordinationInit
       for (const cb of [...pushCallbacks]) cb(msg.payload)
     }))
     // A lost coordinator fails the calls that wait on it (a waiting op's message would otherwise wait for its inbox for days).
-    const link = watchCoordinatorLink({ host: node.internals.libp2p, peerId: peerIdFromString(node.internals.addresses.parse(coordinatorDid).peerId), reachMs: init.reachMs ?? 5000 })
+    const link = watchCoordinatorLink({
+      host: node.internals.libp2p,
+      peerId: peerIdFromString(node.internals.addresses.parse(coordinatorDid).peerId),
+      reachMs: init.reachMs ?? 5000,
+      fail: (id, error) => { core.failCall(id, error) }
+    })
     undo.push(() => { link.close() })
     const transport: CoordinationTransport = {
       call: async (payload, { signal, timeout, requestId }) => {
         const ms = Math.min(timeout ?? init.timeout ?? 10_000, MAX_CALL_MS)
-        const call = link.watch()
+        const msg = message(requestId, requestId, `${coordinatorDid}#_${COORDINATION_SERVICE}`, payload, 'EXACTLY_ONCE', ms)
+        link.watch(requestId)
         try {
-          const reply = await core.call(message(requestId, requestId, `${coordinatorDid}#_${COORDINATION_SERVICE}`, payload, 'EXACTLY_ONCE', ms), ms, signal === undefined ? call.signal : AbortSignal.any([signal, call.signal]))
-          return reply.payload
-        } catch (err) {
-          throw call.signal.aborted && signal?.aborted !== true ? call.signal.reason : err
+          return (await core.call(msg, ms, signal)).payload
         } finally {
-          call.done()
+          link.done(requestId)
         }
       },
       onNotify: cb => {

@@ -6,16 +6,18 @@
  * acquire, barrier wait) to a coordinator that stopped or crashed waited for
  * days: its message waits for the coordinator's inbox until its TTL.
  *
+ * Calls are watched by id and failed through `fail` (the router's pending
+ * table), so an ordinary call costs a set insertion, not an AbortController
+ * and its listeners.
+ *
  * @example
  * ```ts
- * const link = watchCoordinatorLink({ host: node.internals.libp2p, peerId: coordinatorPeerId, reachMs: 5000 })
- * const call = link.watch()
+ * const link = watchCoordinatorLink({ host: node.internals.libp2p, peerId: coordinatorPeerId, reachMs: 5000, fail: (id, err) => core.failCall(id, err) })
+ * link.watch(msg.id)
  * try {
- *   return await core.call(msg, timeout, AbortSignal.any([signal, call.signal]))
- * } catch (err) {
- *   throw call.signal.aborted ? call.signal.reason : err
+ *   return await core.call(msg, timeout, signal)
  * } finally {
- *   call.done()
+ *   link.done(msg.id)
  * }
  * ```
  */
@@ -35,25 +37,23 @@ export interface CoordinatorLinkInit {
   peerId: PeerId
   /** How long a call that starts without a connection waits for one, ms. */
   reachMs: number
-}
-
-/** One outstanding call's view of the link. */
-export interface WatchedCall {
-  /** Aborted, with a `COORDINATOR_UNAVAILABLE` error as reason, when the coordinator is lost. */
-  readonly signal: AbortSignal
-  /** The call ended: stop watching for it. */
-  done: () => void
+  /** Fail the outstanding call `id` with `error` (a `COORDINATOR_UNAVAILABLE` error). */
+  fail: (id: string, error: ZeroStateError) => void
 }
 
 export interface CoordinatorLink {
-  watch: () => WatchedCall
-  /** Stop listening to the host. */
+  /** Watch call `id` until {@link CoordinatorLink.done}: it is failed through `fail` if the coordinator is lost meanwhile. */
+  watch: (id: string) => void
+  /** Call `id` ended: stop watching it. */
+  done: (id: string) => void
+  /** Stop listening to the host (and forget every watched call). */
   close: () => void
 }
 
 class CoordinatorLinkImpl implements CoordinatorLink {
   private readonly init: CoordinatorLinkInit
-  private readonly calls = new Set<AbortController>()
+  /** Watched calls; a call that started without a connection carries its reach timer. */
+  private readonly calls = new Map<string, NodeJS.Timeout | undefined>()
   private readonly coordinator: string
 
   constructor (init: CoordinatorLinkInit) {
@@ -62,41 +62,43 @@ class CoordinatorLinkImpl implements CoordinatorLink {
     init.host.addEventListener('peer:disconnect', this.onDisconnect)
   }
 
-  watch (): WatchedCall {
-    const controller = new AbortController()
-    this.calls.add(controller)
-    let timer: NodeJS.Timeout | undefined
-    if (!this.connected()) {
-      timer = setTimeout(() => {
-        if (!this.connected()) this.lose(controller, `no connection to the coordinator within ${this.init.reachMs} ms`)
-      }, this.init.reachMs)
-      timer.unref()
+  watch (id: string): void {
+    if (this.connected()) {
+      this.calls.set(id, undefined)
+      return
     }
-    return {
-      signal: controller.signal,
-      done: () => {
-        if (timer !== undefined) clearTimeout(timer)
-        this.calls.delete(controller)
-      }
-    }
+    const timer = setTimeout(() => {
+      if (this.connected()) this.calls.set(id, undefined)
+      else this.lose(id, `no connection to the coordinator within ${this.init.reachMs} ms`)
+    }, this.init.reachMs)
+    timer.unref()
+    this.calls.set(id, timer)
+  }
+
+  done (id: string): void {
+    const timer = this.calls.get(id)
+    if (timer !== undefined) clearTimeout(timer)
+    this.calls.delete(id)
   }
 
   close (): void {
     this.init.host.removeEventListener('peer:disconnect', this.onDisconnect)
+    for (const id of [...this.calls.keys()]) this.done(id)
   }
 
   private connected (): boolean {
     return this.init.host.getConnections(this.init.peerId).length > 0
   }
 
-  private lose (controller: AbortController, why: string): void {
-    this.calls.delete(controller)
-    controller.abort(new ZeroStateError('COORDINATOR_UNAVAILABLE', `the coordinator is unavailable: ${why}`, { details: { coordinator: this.coordinator } }))
+  private lose (id: string, why: string): void {
+    if (!this.calls.has(id)) return
+    this.done(id)
+    this.init.fail(id, new ZeroStateError('COORDINATOR_UNAVAILABLE', `the coordinator is unavailable: ${why}`, { details: { coordinator: this.coordinator } }))
   }
 
   private readonly onDisconnect = (event: CustomEvent<PeerId>): void => {
     if (event.detail.toString() !== this.coordinator) return
-    for (const controller of [...this.calls]) this.lose(controller, 'its connection closed')
+    for (const id of [...this.calls.keys()]) this.lose(id, 'its connection closed')
   }
 }
 

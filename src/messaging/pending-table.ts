@@ -134,6 +134,18 @@ export class PendingTable {
     }
   }
 
+  /**
+   * Fail the outstanding message `id` with `error`, as when its caller gives
+   * up: a late answer is then dropped as `late_response`. False when nothing
+   * with that id waits.
+   */
+  failById (id: string, error: Error): boolean {
+    const p = this.pending.get(id)
+    if (p === undefined) return false
+    this.fail(p, error, 'aborted')
+    return true
+  }
+
   /** Forget outcomes past their time. */
   sweep (): void { this.finished.sweep() }
 

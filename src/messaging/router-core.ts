@@ -126,6 +126,15 @@ export class RouterCore {
     return this.track(msg, 'request', timeoutMs, signal)
   }
 
+  /**
+   * Fail the outstanding call or reliable send `id` with `error` (for owners
+   * that watch a condition of their own, such as the coordinator link). A
+   * late answer is dropped as `late_response`. False when nothing waits.
+   */
+  failCall (id: string, error: Error): boolean {
+    return this.pending.failById(id, error)
+  }
+
   /** Send a one-way message; reliable deliveries resolve on ACK. */
   async send (msg: AgentMessage, signal?: AbortSignal): Promise<void> {
     if (msg.delivery === 'BEST_EFFORT' || this.isLocal(msg.to)) {

@@ -51,25 +51,43 @@ describe('the coordinator link', () => {
     }
   }
 
+  function linkFor (host: CoordinatorLinkHost, reachMs = 20) {
+    const failed = new Map<string, unknown>()
+    const link = watchCoordinatorLink({ host, peerId, reachMs, fail: (id, error) => { failed.set(id, error) } })
+    return { link, failed }
+  }
+
   it('fails a call that cannot reach the coordinator within reachMs', async () => {
-    const link = watchCoordinatorLink({ host: fakeHost(false), peerId, reachMs: 20 })
-    const call = link.watch()
-    await vi.waitFor(() => { expect(call.signal.aborted).toBe(true) })
-    expect(isZeroStateError(call.signal.reason, 'COORDINATOR_UNAVAILABLE')).toBe(true)
+    const { link, failed } = linkFor(fakeHost(false))
+    link.watch('call-1')
+    await vi.waitFor(() => { expect(failed.has('call-1')).toBe(true) })
+    expect(isZeroStateError(failed.get('call-1'), 'COORDINATOR_UNAVAILABLE')).toBe(true)
+    link.close()
+  })
+
+  it('does not fail a call that ended before reachMs', async () => {
+    const { link, failed } = linkFor(fakeHost(false), 5)
+    link.watch('quick')
+    link.done('quick')
+    link.watch('slow')
+    await vi.waitFor(() => { expect(failed.has('slow')).toBe(true) })
+    expect(failed.has('quick')).toBe(false)
     link.close()
   })
 
   it('fails outstanding calls when the coordinator disconnects, not when another peer does, and not finished calls', () => {
     const host = fakeHost(true)
-    const link = watchCoordinatorLink({ host, peerId, reachMs: 20 })
-    const finished = link.watch()
-    finished.done()
-    const open = link.watch()
+    const { link, failed } = linkFor(host)
+    link.watch('finished')
+    link.done('finished')
+    link.watch('open')
     host.disconnect('12D3KooWsomeoneelse')
-    expect(open.signal.aborted).toBe(false)
+    expect(failed.size).toBe(0)
     host.disconnect('12D3KooWcoordinator')
-    expect(isZeroStateError(open.signal.reason, 'COORDINATOR_UNAVAILABLE')).toBe(true)
-    expect(finished.signal.aborted).toBe(false)
+    expect([...failed.keys()]).toEqual(['open'])
+    expect(isZeroStateError(failed.get('open'), 'COORDINATOR_UNAVAILABLE')).toBe(true)
+    host.disconnect('12D3KooWcoordinator')
+    expect(failed.size).toBe(1)
     link.close()
   })
 })

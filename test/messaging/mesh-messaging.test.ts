@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { didFromPublicKey, encodeEnvelope, inboxTopic, isZeroStateError, type AgentMessage, type ZeroStateNode } from '../../src/index.ts'
+import { didFromPublicKey, encodeEnvelope, inboxTopic, isZeroStateError, ZeroStateError, type AgentMessage, type ZeroStateNode } from '../../src/index.ts'
 import { metricValue, startMesh, stopAll } from '../helpers/mesh.ts'
 
 /** Requests whose first transmission the fault injector swallows, by envelope id. */
@@ -88,6 +88,22 @@ describe('messaging across 3 real nodes', () => {
     setTimeout(() => { controller.abort() }, 30)
     const err = await pending.catch((e: unknown) => e)
     expect(isZeroStateError(err, 'ABORTED')).toBe(true)
+    const lateBefore = await metricValue(a, 'zerostate_agent_messages_dropped_total', { reason: 'late_response' })
+    release()
+    await vi.waitFor(async () => { expect(await metricValue(a, 'zerostate_agent_messages_dropped_total', { reason: 'late_response' })).toBe(lateBefore + 1) })
+    await gated.stop()
+  })
+
+  it('fails an outstanding call by id with its owner\'s error (failCall), and drops the late answer', async () => {
+    let release!: () => void
+    const gate = new Promise<void>(resolve => { release = resolve })
+    const gated = await b.spawnAgent({ name: 'gated-by-id', handle: async () => { await gate; return 'late' } })
+    const id = 'f0'.repeat(16)
+    const pending = a.internals.core.call({ id, correlationId: id, type: 'REQUEST', delivery: 'AT_LEAST_ONCE', timestamp: Date.now(), ttl: 10_000, priority: 0, from: a.did, to: gated.id, replyTo: a.did, payload: 1 }, 10_000)
+    expect(a.internals.core.failCall(id, new ZeroStateError('COORDINATOR_UNAVAILABLE', 'gone'))).toBe(true)
+    expect(a.internals.core.failCall(id, new ZeroStateError('COORDINATOR_UNAVAILABLE', 'gone'))).toBe(false)
+    const err = await pending.catch((e: unknown) => e)
+    expect(isZeroStateError(err, 'COORDINATOR_UNAVAILABLE')).toBe(true)
     const lateBefore = await metricValue(a, 'zerostate_agent_messages_dropped_total', { reason: 'late_response' })
     release()
     await vi.waitFor(async () => { expect(await metricValue(a, 'zerostate_agent_messages_dropped_total', { reason: 'late_response' })).toBe(lateBefore + 1) })
