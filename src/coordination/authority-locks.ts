@@ -144,6 +144,7 @@ export class LockTable {
         scope.settle(event.ticket, fail('ABORTED', event.reason === 'cancelled' ? 'the lock request was cancelled' : 'the requesting holder stopped', { resource, reason: event.reason }))
         break
     }
-    this.reaper.schedule(resource)
+    // Only a lease or request that ended can leave the lock idle.
+    if (event.type === 'released' || event.type === 'lost' || event.type === 'withdrawn' || event.type === 'notHeld') this.reaper.schedule(resource)
   }
 }

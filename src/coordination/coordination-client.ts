@@ -192,13 +192,20 @@ class CoordinationClient implements Coordination {
 
   /** Run one op; `timeout` (client side) turns into `TIMEOUT`, the caller's signal into `ABORTED`. */
   private async run<O extends CoordinationOp>(op: O, signal?: AbortSignal, timeout?: number): Promise<ResultOf<O>> {
-    const timer = timeout === undefined ? undefined : AbortSignal.timeout(timeout)
-    const combined = timer === undefined ? signal : signal === undefined ? timer : AbortSignal.any([signal, timer])
-    const timedOut = (): boolean => timer?.aborted === true && signal?.aborted !== true
-    if (combined?.aborted === true) throw timedOut() ? new TimeoutError('timed out waiting for the lock') : new AbortedError()
+    if (timeout === undefined) {
+      // The common case, without a timer signal to combine.
+      if (signal?.aborted === true) throw new AbortedError()
+      const result = await this.backend.execute(op, signal === undefined ? { caller: this.holder, requestId: this.newId() } : { caller: this.holder, requestId: this.newId(), signal })
+      if (result.ok) return result.value
+      throw errorFromWire(result.error)
+    }
+    const timer = AbortSignal.timeout(timeout)
+    const combined = signal === undefined ? timer : AbortSignal.any([signal, timer])
+    const timedOut = (): boolean => timer.aborted && signal?.aborted !== true
+    if (combined.aborted) throw timedOut() ? new TimeoutError('timed out waiting for the lock') : new AbortedError()
     let result
     try {
-      result = await this.backend.execute(op, { caller: this.holder, requestId: this.newId(), ...(combined === undefined ? {} : { signal: combined }) })
+      result = await this.backend.execute(op, { caller: this.holder, requestId: this.newId(), signal: combined })
     } catch (err) {
       if (isZeroStateError(err, 'ABORTED') && timedOut()) throw new TimeoutError(`timed out after ${String(timeout)} ms`, { cause: err })
       throw err

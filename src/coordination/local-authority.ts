@@ -147,9 +147,9 @@ class LocalAuthorityImpl implements LocalAuthority {
   }
 
   private createRequest (key: string, caller: string, op: CoordinationOp): AuthorityRequest {
-    let resolve: (result: CoordinationResult) => void = () => {}
+    let resolve: ((result: CoordinationResult) => void) | undefined
     const promise = new Promise<CoordinationResult>(r => { resolve = r })
-    return { key, ticket: `t${++this.tickets}`, caller, op, startedAt: this.scope.now(), settled: false, cleanup: [], promise, resolve }
+    return { key, ticket: `t${++this.tickets}`, caller, op, startedAt: this.scope.now(), settled: false, cleanup: [], promise, resolve: resolve as (result: CoordinationResult) => void }
   }
 
   private dispatch (request: AuthorityRequest): void {

@@ -6,6 +6,7 @@
  * increment rather than a label lookup.
  */
 import { Counter, type Registry } from 'prom-client'
+import { TallyCounter } from '../metrics/tally-counter.ts'
 import { TallyHistogram } from '../metrics/tally-histogram.ts'
 import type { MessageType } from '../envelope-types.ts'
 
@@ -22,21 +23,10 @@ export interface MessagingMetrics {
   retransmits: Counter
 }
 
-/** A counter whose per-label values live in a plain object until scraped. */
+/** A one-label tally counter, as a function of the label's value. */
 function tallyCounter (registry: Registry, name: string, help: string, label: string): (value: string) => void {
-  const tally: Record<string, number> = Object.create(null) as Record<string, number>
-  // prom-client calls collect() with the metric as `this` before each scrape.
-  new Counter({
-    name,
-    help,
-    labelNames: [label],
-    registers: [registry],
-    collect (this: Counter) {
-      this.reset()
-      for (const key in tally) this.inc({ [label]: key }, tally[key]!)
-    }
-  })
-  return value => { tally[value] = (tally[value] ?? 0) + 1 }
+  const counter = new TallyCounter({ name, help, labelNames: [label], registers: [registry] })
+  return value => { counter.inc({ [label]: value }) }
 }
 
 export function createMessagingMetrics (registry: Registry): MessagingMetrics {

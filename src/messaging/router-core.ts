@@ -438,20 +438,23 @@ export class RouterCore {
       this.route(response)
       return
     }
-    const onFailure = (err: Error): void => {
-      // An answer that cannot be encoded (not plain data, too large) is replaced by an error answer,
-      // so the caller learns why instead of timing out.
-      if (result.ok && isZeroStateError(err) && (err.code === 'INVALID_ARGUMENT' || err.code === 'PAYLOAD_TOO_LARGE')) {
-        this.respond(requestId, from, to, priority, deadline, { ok: false, error: { code: 'HANDLER_ERROR', message: `the handler's result could not be sent: ${err.message}`, details: { code: err.code } } })
-        return
-      }
-      this.logger.debug({ err, to }, 'could not send a response')
-    }
     try {
-      this.route(response, onFailure)
+      this.route(response, err => { this.responseFailed(requestId, from, to, priority, deadline, result, err) })
     } catch (err) {
-      onFailure(err instanceof Error ? err : new Error(String(err)))
+      this.responseFailed(requestId, from, to, priority, deadline, result, err instanceof Error ? err : new Error(String(err)))
     }
+  }
+
+  /**
+   * An answer that cannot be encoded (not plain data, too large) is replaced
+   * by an error answer, so the caller learns why instead of timing out.
+   */
+  private responseFailed (requestId: string, from: string, to: string, priority: number, deadline: number, result: TaskResult, err: Error): void {
+    if (result.ok && isZeroStateError(err) && (err.code === 'INVALID_ARGUMENT' || err.code === 'PAYLOAD_TOO_LARGE')) {
+      this.respond(requestId, from, to, priority, deadline, { ok: false, error: { code: 'HANDLER_ERROR', message: `the handler's result could not be sent: ${err.message}`, details: { code: err.code } } })
+      return
+    }
+    this.logger.debug({ err, to }, 'could not send a response')
   }
 
   // ── lifecycle ───────────────────────────────────────────────────────────

@@ -37,6 +37,7 @@ export class TallyHistogram {
   private readonly bounds: readonly number[]
   private readonly labelNames: readonly string[]
   private readonly all = new Map<string, Series>()
+  private readonly observers = new Map<string, (value: number) => void>()
 
   constructor (init: TallyHistogramInit) {
     this.name = init.name
@@ -65,6 +66,17 @@ export class TallyHistogram {
       s.sum += value
       s.count++
     }
+  }
+
+  /** Observe `value` in the series of `labels` (its observer is looked up by label values). */
+  observe (labels: Record<string, string>, value: number): void {
+    const key = this.labelNames.map(n => labels[n] ?? '').join('\u0000')
+    let observer = this.observers.get(key)
+    if (observer === undefined) {
+      observer = this.series(labels)
+      this.observers.set(key, observer)
+    }
+    observer(value)
   }
 
   /** The Prometheus view: cumulative buckets, `+Inf`, `_sum`, `_count` per series. */

@@ -22,4 +22,17 @@ describe('TallyHistogram', () => {
     h.reset()
     expect(await registry.metrics()).toContain('x_seconds_count{outcome="ok"} 0')
   })
+
+  it('observe() files a value under its label set, like series()', async () => {
+    const registry = new Registry()
+    const h = new TallyHistogram({ name: 'y_seconds', help: 'y', labelNames: ['type'], buckets: [1], registers: [registry] })
+    h.observe({ type: 'a' }, 0.5)
+    h.observe({ type: 'a' }, 2)
+    h.observe({ type: 'b' }, 0.1)
+    const text = await registry.metrics()
+    expect(text).toContain('y_seconds_count{type="a"} 2')
+    expect(text).toContain('y_seconds_bucket{type="a",le="1"} 1')
+    expect(text).toContain('y_seconds_count{type="b"} 1')
+  })
 })
+
