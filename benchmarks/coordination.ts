@@ -81,27 +81,30 @@ export async function benchCoordination (iterations = 1000): Promise<Coordinatio
     // Each operation is timed in blocks interleaved with the plain request round trip it is compared with,
     // so load changes on the machine hit both sides of the ratio alike.
     const block = 50
-    const interleaved = async (baselineOnce: () => Promise<void>, op: () => Promise<void>): Promise<[number[], number[]]> => {
+    const interleaved = async (baselineOnce: () => Promise<void>, op: () => Promise<void>, afterBlock?: () => void): Promise<[number[], number[]]> => {
       const base: number[] = []
       const times: number[] = []
       for (let done = 0; done < iterations; done += block) {
         base.push(...await sample(block, baselineOnce))
         times.push(...await sample(block, op))
+        afterBlock?.()
       }
       return [base.sort((x, y) => x - y), times.sort((x, y) => x - y)]
     }
 
     for (const [path, client, baselineOnce] of [['local', ca, localOnce], ['remote', cb, remoteOnce]] as const) {
-      const acquireOnly: number[] = []
+      // Acquire times of the measured rounds only (sample() warms up first, then clears this).
+      let acquireOnly: number[] = []
+      const acquireTimes: number[] = []
       const [baseline, acquireRelease] = await interleaved(baselineOnce, async () => {
         const t = performance.now()
         const lock = await client.acquireLock(`solo-${path}`, { ttl: 10_000 })
         acquireOnly.push(performance.now() - t)
         await client.releaseLock(lock.token)
-      })
+      }, () => { acquireTimes.push(...acquireOnly.slice(-block)); acquireOnly = [] })
       if (path === 'remote') remoteRtt = baseline
       rows.push(row('acquire + release (uncontended)', path, acquireRelease, baseline))
-      rows.push(row('acquire (uncontended)', path, acquireOnly.sort((x, y) => x - y), baseline))
+      rows.push(row('acquire (uncontended)', path, acquireTimes.sort((x, y) => x - y), baseline))
       let version = (await client.getState(`cas-${path}`))?.version ?? 0
       const [casBaseline, cas] = await interleaved(baselineOnce, async () => {
         version = (await client.setState(`cas-${path}`, { v: version }, version)).version
