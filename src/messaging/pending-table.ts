@@ -32,7 +32,8 @@ interface Pending {
   reject: (error: Error) => void
   /** Key under which the deadline wheel tracks this message. */
   deadlineKey: number
-  retransmitTimer: NodeJS.Timeout | undefined
+  /** Key of its next retransmission in the retransmit wheel; 0 when none is due. */
+  retransmitKey: number
   backoffMs: number
   signal: AbortSignal | undefined
   onAbort: (() => void) | undefined
@@ -44,6 +45,8 @@ const FINISHED_MS = 60_000
 export class PendingTable {
   private readonly pending = new Map<string, Pending>()
   private readonly deadlines = new DeadlineWheel<Pending>(p => { this.expire(p) })
+  /** Retransmissions due, on one timer too (a timer per reliable message cost a libuv timer insert and removal each). */
+  private readonly retransmits = new DeadlineWheel<Pending>(p => { this.retransmit(p) })
   private readonly finished = new ExpiringMap<string, 'timeout' | 'aborted'>({ maxEntries: 100_000, ttlMs: FINISHED_MS })
 
   constructor (private readonly init: PendingTableInit) {}
@@ -66,7 +69,7 @@ export class PendingTable {
         resolve,
         reject,
         deadlineKey: 0,
-        retransmitTimer: undefined,
+        retransmitKey: 0,
         backoffMs: this.init.retransmitInitialMs,
         signal,
         onAbort: undefined
@@ -128,10 +131,7 @@ export class PendingTable {
     p.acked = true
     // AT_LEAST_ONCE requests stop retransmitting once delivered; EXACTLY_ONCE
     // keeps a slow retransmit so a lost RESPONSE is recovered from the cache.
-    if (p.msg.delivery === 'AT_LEAST_ONCE' && p.retransmitTimer !== undefined) {
-      clearTimeout(p.retransmitTimer)
-      p.retransmitTimer = undefined
-    }
+    if (p.msg.delivery === 'AT_LEAST_ONCE') this.cancelRetransmit(p)
   }
 
   /**
@@ -152,6 +152,7 @@ export class PendingTable {
   /** Reject everything with `error` and stop every timer. */
   rejectAll (error: () => Error): void {
     this.deadlines.clear()
+    this.retransmits.clear()
     for (const p of [...this.pending.values()]) {
       this.settle(p)
       p.reject(error())
@@ -178,19 +179,27 @@ export class PendingTable {
   private settle (p: Pending): void {
     this.pending.delete(p.msg.id)
     this.deadlines.remove(p, p.deadlineKey)
-    if (p.retransmitTimer !== undefined) clearTimeout(p.retransmitTimer)
+    this.cancelRetransmit(p)
     if (p.onAbort !== undefined) p.signal?.removeEventListener('abort', p.onAbort)
   }
 
   private scheduleRetransmit (p: Pending): void {
-    p.retransmitTimer = setTimeout(() => {
-      p.retransmitTimer = undefined
-      if (this.pending.get(p.msg.id) !== p) return
-      p.msg = { ...p.msg, attempt: (p.msg.attempt ?? 0) + 1 }
-      this.init.metrics.retransmits.inc()
-      this.init.route(p.msg, () => { /* the deadline wheel reports the failure */ })
-      p.backoffMs = Math.min(p.backoffMs * 2, this.init.retransmitMaxMs)
-      this.scheduleRetransmit(p)
-    }, p.acked ? this.init.retransmitMaxMs : p.backoffMs)
+    p.retransmitKey = this.retransmits.add(p, Date.now() + (p.acked ? this.init.retransmitMaxMs : p.backoffMs))
+  }
+
+  private cancelRetransmit (p: Pending): void {
+    if (p.retransmitKey === 0) return
+    this.retransmits.remove(p, p.retransmitKey)
+    p.retransmitKey = 0
+  }
+
+  private retransmit (p: Pending): void {
+    p.retransmitKey = 0
+    if (this.pending.get(p.msg.id) !== p) return
+    p.msg = { ...p.msg, attempt: (p.msg.attempt ?? 0) + 1 }
+    this.init.metrics.retransmits.inc()
+    this.init.route(p.msg, () => { /* the deadline wheel reports the failure */ })
+    p.backoffMs = Math.min(p.backoffMs * 2, this.init.retransmitMaxMs)
+    this.scheduleRetransmit(p)
   }
 }
