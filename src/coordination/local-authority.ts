@@ -28,7 +28,7 @@ import { fail, nodeOf, ok, type AuthorityRequest, type AuthorityScope } from './
 import { createCoordinationMetrics } from './coordination-metrics.ts'
 import { ExpiringMap } from '../util/expiring-map.ts'
 import { ListenerRegistry } from './listener-registry.ts'
-import { parseOp, type CoordinationOp, type CoordinationResult, type ResultOf } from './protocol.ts'
+import { parseOp, type CoordinationOp, type CoordinationResult, type OpName, type ResultOf } from './protocol.ts'
 import { LockTable } from './authority-locks.ts'
 import { StateTable } from './authority-state.ts'
 import { BarrierTable } from './authority-barriers.ts'
@@ -62,11 +62,18 @@ export interface LocalAuthority extends CoordinationBackend {
 
 const requestKey = (caller: string, requestId: string): string => `${caller}\u0000${requestId}`
 
+/** What is remembered of a settled request. */
+interface RememberedResult {
+  op: OpName
+  result: CoordinationResult
+}
+
 class LocalAuthorityImpl implements LocalAuthority {
   private readonly scope: AuthorityScope
   private readonly inflight = new Map<string, AuthorityRequest>()
   private readonly byTicket = new Map<string, AuthorityRequest>()
-  private readonly remembered: ExpiringMap<string, AuthorityRequest>
+  /** Answers of settled requests by key, for retries (just the op's name and result: nothing else is kept alive). */
+  private readonly remembered: ExpiringMap<string, RememberedResult>
   private readonly listeners: ListenerRegistry
   private readonly locks: LockTable
   private readonly states: StateTable
@@ -134,11 +141,13 @@ class LocalAuthorityImpl implements LocalAuthority {
     if (op.op === 'cancel') return Promise.resolve(this.cancel(ctx.caller, op.requestId))
     if (op.op === 'holder.release') return Promise.resolve(this.releaseOwnHolder(ctx.caller, op.holder))
     const key = requestKey(ctx.caller, ctx.requestId)
-    const known = this.inflight.get(key) ?? this.remembered.get(key)
+    const known = this.inflight.get(key)
     if (known !== undefined) {
       this.watchSignal(known, ctx.signal)
       return known.promise
     }
+    const done = this.remembered.get(key)
+    if (done !== undefined) return Promise.resolve(done.result)
     const request = this.createRequest(key, ctx.caller, op)
     this.inflight.set(key, request)
     this.byTicket.set(request.ticket, request)
@@ -188,7 +197,7 @@ class LocalAuthorityImpl implements LocalAuthority {
     request.result = result
     this.byTicket.delete(ticket)
     this.inflight.delete(request.key)
-    this.remembered.set(request.key, request)
+    this.remembered.set(request.key, { op: request.op.op, result })
     for (const undo of request.cleanup) undo()
     request.cleanup.length = 0
     request.resolve(result)
@@ -222,15 +231,12 @@ class LocalAuthorityImpl implements LocalAuthority {
       return ok({ cancelled: true })
     }
     const done = this.remembered.get(key)
-    const aborted = this.createRequest(key, caller, { op: 'cancel', requestId })
-    aborted.settled = true
-    aborted.result = fail('ABORTED', 'the request was cancelled')
-    aborted.resolve(aborted.result)
+    const aborted: RememberedResult = { op: 'cancel', result: fail('ABORTED', 'the request was cancelled') }
     if (done === undefined) {
       this.remembered.set(key, aborted)
       return ok({ cancelled: true })
     }
-    const undone = done.op.op === 'lock.acquire' && done.result?.ok === true && this.locks.revoke(done.result.value as { token: string })
+    const undone = done.op === 'lock.acquire' && done.result.ok && this.locks.revoke(done.result.value as { token: string })
     if (undone) this.remembered.set(key, aborted)
     return ok({ cancelled: undone })
   }
