@@ -28,6 +28,7 @@ import { serveCoordination } from './coordination-server.ts'
 import { createLocalAuthority, type LocalAuthority } from './local-authority.ts'
 import { watchCoordinatorLink } from './coordinator-link.ts'
 import { createRemoteBackend, type CoordinationTransport } from './remote-backend.ts'
+import { compactRequest, type CoordinationRequest } from './protocol.ts'
 import type { Coordination, SignalOptions } from './types.ts'
 
 /** The node service that answers coordination requests. */
@@ -115,7 +116,8 @@ export function attachCoordination (node: BaseNode, init: AttachCoordinationInit
     const transport: CoordinationTransport = {
       call: async (payload, { signal, timeout, requestId }) => {
         const ms = Math.min(timeout ?? init.timeout ?? 10_000, MAX_CALL_MS)
-        const msg = message(requestId, requestId, `${coordinatorDid}#_${COORDINATION_SERVICE}`, payload, 'EXACTLY_ONCE', ms)
+        const wire = compactRequest(payload as CoordinationRequest, { sender: node.did, messageId: requestId })
+        const msg = message(requestId, requestId, `${coordinatorDid}#_${COORDINATION_SERVICE}`, wire, 'EXACTLY_ONCE', ms)
         link.watch(requestId)
         try {
           return (await core.call(msg, ms, signal)).payload

@@ -19,7 +19,7 @@ import type { Logger } from 'pino'
 import { ZeroStateError, errorToWire } from '../errors.ts'
 import type { CoordinationBackend } from './coordination-backend.ts'
 import { nodeOf } from './authority-scope.ts'
-import { PROTOCOL_VERSION, parseRequest, type CoordinationPush, type CoordinationRequest, type CoordinationResult } from './protocol.ts'
+import { PROTOCOL_VERSION, compactResult, parseRequest, type CoordinationPush, type CoordinationRequest, type CoordinationResult } from './protocol.ts'
 
 export interface CoordinationServerInit {
   /** The authority (usually the LocalAuthority; `releaseHolder` is used when present). */
@@ -50,7 +50,7 @@ class CoordinationServerImpl implements CoordinationServer {
   handle (payload: unknown, from: string, requestId?: string): Promise<CoordinationResult> {
     let request: CoordinationRequest
     try {
-      request = parseRequest(payload)
+      request = parseRequest(payload, requestId === undefined ? { sender: from } : { sender: from, messageId: requestId })
     } catch (err) {
       this.init.logger?.debug({ err, from, requestId }, 'malformed coordination request')
       return Promise.resolve({ ok: false, error: errorToWire(err) })
@@ -62,7 +62,8 @@ class CoordinationServerImpl implements CoordinationServer {
     }
     this.ensureSubscribed(request.caller, node)
     try {
-      return this.init.authority.execute(request.op, { caller: request.caller, requestId: request.requestId }).catch(failure)
+      const parsed = request
+      return this.init.authority.execute(parsed.op, { caller: parsed.caller, requestId: parsed.requestId }).then(result => compactResult(parsed, result), failure)
     } catch (err) {
       return Promise.resolve(failure(err))
     }

@@ -18,8 +18,8 @@ export { serveCoordination, type CoordinationServer, type CoordinationServerInit
 export { createLocalAuthority, type LocalAuthority, type LocalAuthorityInit, type CoordinationClock } from './local-authority.ts'
 export { createRemoteBackend, type CoordinationTransport, type RemoteBackend, type RemoteBackendInit } from './remote-backend.ts'
 export {
-  PROTOCOL_VERSION, parseOp, parseRequest, parseResult, parsePush,
-  type CoordinationOp, type CoordinationResult, type CoordinationNotification, type CoordinationRequest, type CoordinationPush, type OpResults, type ResultOf
+  PROTOCOL_VERSION, parseOp, parseRequest, parseResult, parsePush, compactRequest, compactResult, expandResult,
+  type CoordinationOp, type CoordinationResult, type CoordinationNotification, type CoordinationRequest, type CoordinationPush, type OpResults, type ResultOf, type ImpliedByEnvelope
 } from './protocol.ts'
 export type {
   Coordination, LockGrant, LockType, LockLossReason, LockLostEvent, SharedState, BarrierRelease,

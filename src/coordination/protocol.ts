@@ -141,11 +141,63 @@ export function parseOp (x: unknown): CoordinationOp {
   }
 }
 
-/** Check a request that arrived from the wire; throws `INVALID_ARGUMENT`. */
-export function parseRequest (x: unknown): CoordinationRequest {
+/**
+ * What a request on the wire may leave out because its envelope says it:
+ * the sending node's address and the message id.
+ */
+export interface ImpliedByEnvelope {
+  /** The authenticated sender (a node address). */
+  sender: string
+  /** The envelope's id. */
+  messageId?: string
+}
+
+/**
+ * The wire form of a request: `caller` is left out when it is the sending
+ * node and shortened to `#<agent>` for one of its agents; `requestId` is left
+ * out when it is the message id. {@link parseRequest} restores both.
+ *
+ * @example
+ * ```ts
+ * const wire = compactRequest(request, node.did, messageId)
+ * parseRequest(wire, { sender: node.did, messageId }) // deep-equals request
+ * ```
+ */
+export function compactRequest (request: CoordinationRequest, implied: ImpliedByEnvelope): Record<string, unknown> {
+  const wire: Record<string, unknown> = { v: request.v, op: request.op }
+  if (request.caller.startsWith(`${implied.sender}#`)) wire.caller = request.caller.slice(implied.sender.length)
+  else if (request.caller !== implied.sender) wire.caller = request.caller
+  if (request.requestId !== implied.messageId) wire.requestId = request.requestId
+  return wire
+}
+
+/** Check a request that arrived from the wire (restoring what `implied` says); throws `INVALID_ARGUMENT`. */
+export function parseRequest (x: unknown, implied?: ImpliedByEnvelope): CoordinationRequest {
   const r = record(x, 'coordination request')
   if (r.v !== PROTOCOL_VERSION) throw invalid(`unsupported coordination protocol version ${String(r.v)}`)
-  return { v: PROTOCOL_VERSION, caller: name(r.caller, 'caller'), requestId: name(r.requestId, 'requestId'), op: parseOp(r.op) }
+  let caller = r.caller
+  if (implied !== undefined) {
+    if (caller === undefined) caller = implied.sender
+    else if (typeof caller === 'string' && caller.startsWith('#')) caller = implied.sender + caller
+  }
+  const requestId = r.requestId === undefined && implied?.messageId !== undefined ? implied.messageId : r.requestId
+  return { v: PROTOCOL_VERSION, caller: name(caller, 'caller'), requestId: name(requestId, 'requestId'), op: parseOp(r.op) }
+}
+
+/**
+ * The wire form of a result: a `lock.acquire` grant leaves out what the
+ * request said (resource, type, holder); {@link expandResult} puts it back.
+ */
+export function compactResult (request: CoordinationRequest, result: CoordinationResult): CoordinationResult {
+  if (request.op.op !== 'lock.acquire' || !result.ok) return result
+  const grant = result.value as LockGrant
+  return { ok: true, value: { token: grant.token, fencingToken: grant.fencingToken, expiresAt: grant.expiresAt } }
+}
+
+/** Undo {@link compactResult} for the request `op` made by `caller` (a full grant passes unchanged). */
+export function expandResult (op: CoordinationOp, caller: string, result: CoordinationResult): CoordinationResult {
+  if (op.op !== 'lock.acquire' || !result.ok) return result
+  return { ok: true, value: { resource: op.resource, type: op.type, holder: caller, ...(result.value as object) } }
 }
 
 function wireError (x: unknown): WireError {

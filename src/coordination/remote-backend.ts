@@ -22,7 +22,7 @@ import type { CoordinationBackend, NotificationListener, OpContext } from './coo
 import { newRequestId } from './coordination-client.ts'
 import { ListenerRegistry } from './listener-registry.ts'
 import {
-  MAX_DURATION_MS, PROTOCOL_VERSION, isWaitingOp, parsePush, parseResult,
+  MAX_DURATION_MS, PROTOCOL_VERSION, expandResult, isWaitingOp, parsePush, parseResult,
   type CoordinationOp, type CoordinationRequest, type CoordinationResult, type ResultOf
 } from './protocol.ts'
 
@@ -85,7 +85,7 @@ class RemoteBackendImpl implements RemoteBackend {
       throw new ZeroStateError('COORDINATOR_UNAVAILABLE', 'the coordinator could not be reached', { cause: err })
     }
     try {
-      return parseResult(response) as CoordinationResult<ResultOf<O>>
+      return expandResult(op, ctx.caller, parseResult(response)) as CoordinationResult<ResultOf<O>>
     } catch (err) {
       this.logger?.warn({ err }, 'malformed coordination result')
       return { ok: false, error: { ...errorToWire(err), code: 'INTERNAL' } }
