@@ -114,16 +114,16 @@ export function attachCoordination (node: BaseNode, init: AttachCoordinationInit
     })
     undo.push(() => { link.close() })
     const transport: CoordinationTransport = {
-      call: async (payload, { signal, timeout, requestId }) => {
+      // Not async: the router's promise with one reaction, no extra hops per op.
+      call: (payload, { signal, timeout, requestId }) => {
         const ms = Math.min(timeout ?? init.timeout ?? 10_000, MAX_CALL_MS)
         const wire = compactRequest(payload as CoordinationRequest, { sender: node.did, messageId: requestId })
         const msg = message(requestId, requestId, `${coordinatorDid}#_${COORDINATION_SERVICE}`, wire, 'EXACTLY_ONCE', ms)
         link.watch(requestId)
-        try {
-          return (await core.call(msg, ms, signal)).payload
-        } finally {
-          link.done(requestId)
-        }
+        return core.call(msg, ms, signal).then(
+          reply => { link.done(requestId); return reply.payload },
+          (err: unknown) => { link.done(requestId); throw err }
+        )
       },
       onNotify: cb => {
         pushCallbacks.add(cb)

@@ -18,7 +18,7 @@ import type { Logger } from 'pino'
 import { AbortedError, TimeoutError, ZeroStateError, errorFromWire, isZeroStateError } from '../errors.ts'
 import type { CoordinationBackend } from './coordination-backend.ts'
 import { ExpiringMap } from '../util/expiring-map.ts'
-import type { CoordinationNotification, CoordinationOp, ResultOf } from './protocol.ts'
+import type { CoordinationNotification, CoordinationOp, CoordinationResult, ResultOf } from './protocol.ts'
 import type {
   AcquireLockOptions, BarrierOptions, BarrierRelease, Coordination, LockGrant, LockLostEvent,
   SharedState, SignalOptions, StateWatch, UpdateStateOptions, WatchOptions
@@ -85,15 +85,17 @@ class CoordinationClient implements Coordination {
     this.unsubscribe = this.backend.subscribe(this.holder, n => { this.onNotification(n) })
   }
 
-  async acquireLock (resource: string, options: AcquireLockOptions): Promise<LockGrant> {
+  acquireLock (resource: string, options: AcquireLockOptions): Promise<LockGrant> {
     const op = { op: 'lock.acquire', resource, type: options.type ?? 'exclusive', ttl: options.ttl, wait: options.wait ?? true } as const
-    const grant = await this.run(op, options.signal, options.timeout)
-    if (options.onLost !== undefined) {
+    const granted = this.run(op, options.signal, options.timeout)
+    const onLost = options.onLost
+    if (onLost === undefined) return granted
+    return granted.then(grant => {
       const early = this.lostTokens.get(grant.token)
-      if (early === undefined) this.onLost.set(grant.token, options.onLost)
-      else this.callSafely(options.onLost, early)
-    }
-    return grant
+      if (early === undefined) this.onLost.set(grant.token, onLost)
+      else this.callSafely(onLost, early)
+      return grant
+    })
   }
 
   async releaseLock (token: string, options: SignalOptions = {}): Promise<void> {
@@ -108,9 +110,8 @@ class CoordinationClient implements Coordination {
     return await this.run({ op: 'lock.renew', token, ttl }, options.signal)
   }
 
-  async getState<T = unknown>(key: string, options: SignalOptions = {}): Promise<SharedState<T> | undefined> {
-    const state = await this.run({ op: 'state.get', key }, options.signal)
-    return state === null ? undefined : state as SharedState<T>
+  getState<T = unknown>(key: string, options: SignalOptions = {}): Promise<SharedState<T> | undefined> {
+    return this.run({ op: 'state.get', key }, options.signal).then(state => state === null ? undefined : state as SharedState<T>)
   }
 
   async setState<T = unknown>(key: string, value: T, expectedVersion = 0, options: SignalOptions = {}): Promise<SharedState<T>> {
@@ -191,14 +192,18 @@ class CoordinationClient implements Coordination {
   }
 
   /** Run one op; `timeout` (client side) turns into `TIMEOUT`, the caller's signal into `ABORTED`. */
-  private async run<O extends CoordinationOp>(op: O, signal?: AbortSignal, timeout?: number): Promise<ResultOf<O>> {
-    if (timeout === undefined) {
-      // The common case, without a timer signal to combine.
-      if (signal?.aborted === true) throw new AbortedError()
-      const result = await this.backend.execute(op, signal === undefined ? { caller: this.holder, requestId: this.newId() } : { caller: this.holder, requestId: this.newId(), signal })
-      if (result.ok) return result.value
-      throw errorFromWire(result.error)
+  private run<O extends CoordinationOp>(op: O, signal?: AbortSignal, timeout?: number): Promise<ResultOf<O>> {
+    if (timeout !== undefined) return this.runWithTimeout(op, signal, timeout)
+    // The common case, without a timer signal to combine: one reaction on the backend's promise.
+    if (signal?.aborted === true) return Promise.reject(new AbortedError())
+    try {
+      return this.backend.execute(op, signal === undefined ? { caller: this.holder, requestId: this.newId() } : { caller: this.holder, requestId: this.newId(), signal }).then(result => valueOf(result as CoordinationResult<ResultOf<O>>))
+    } catch (err) {
+      return Promise.reject(err)
     }
+  }
+
+  private async runWithTimeout<O extends CoordinationOp>(op: O, signal: AbortSignal | undefined, timeout: number): Promise<ResultOf<O>> {
     const timer = AbortSignal.timeout(timeout)
     const combined = signal === undefined ? timer : AbortSignal.any([signal, timer])
     const timedOut = (): boolean => timer.aborted && signal?.aborted !== true
@@ -279,6 +284,12 @@ class CoordinationClient implements Coordination {
       this.logger?.warn({ err }, 'coordination callback threw')
     }
   }
+}
+
+/** A result's value, or its error rebuilt as a typed error. */
+function valueOf<T> (result: CoordinationResult<T>): T {
+  if (result.ok) return result.value
+  throw errorFromWire(result.error)
 }
 
 /**

@@ -86,8 +86,12 @@ class CoordinatorLinkImpl implements CoordinatorLink {
     for (const id of [...this.calls.keys()]) this.done(id)
   }
 
+  /** Cached while true: `peer:disconnect` clears it (a lookup in the connection manager per call costs more). */
+  private knownConnected = false
+
   private connected (): boolean {
-    return this.init.host.getConnections(this.init.peerId).length > 0
+    if (!this.knownConnected) this.knownConnected = this.init.host.getConnections(this.init.peerId).length > 0
+    return this.knownConnected
   }
 
   private lose (id: string, why: string): void {
@@ -98,6 +102,7 @@ class CoordinatorLinkImpl implements CoordinatorLink {
 
   private readonly onDisconnect = (event: CustomEvent<PeerId>): void => {
     if (event.detail.toString() !== this.coordinator) return
+    this.knownConnected = false
     for (const id of [...this.calls.keys()]) this.lose(id, 'its connection closed')
   }
 }

@@ -67,25 +67,43 @@ class RemoteBackendImpl implements RemoteBackend {
     this.off = this.transport.onNotify(payload => { this.onPush(payload) })
   }
 
-  async execute<O extends CoordinationOp>(op: O, ctx: OpContext): Promise<CoordinationResult<ResultOf<O>>> {
-    const { signal } = ctx
-    const request: CoordinationRequest = { v: PROTOCOL_VERSION, caller: ctx.caller, requestId: ctx.requestId, op }
+  // Not async: an op that has no cancel to wait for is one transport call and one reaction.
+  execute<O extends CoordinationOp>(op: O, ctx: OpContext): Promise<CoordinationResult<ResultOf<O>>> {
     // A waiter this caller gave up on (e.g. while cut off from the coordinator) may
     // still be registered there: its cancel must arrive first, or a new arrival at
     // the same barrier would be counted together with the stale one.
-    if (isWaitingOp(op)) await this.cancelsSent(ctx.caller, signal)
-    let response: unknown
+    if (isWaitingOp(op) && this.cancels.has(ctx.caller)) return this.cancelsSent(ctx.caller, ctx.signal).then(() => this.send(op, ctx))
+    return this.send(op, ctx)
+  }
+
+  private send<O extends CoordinationOp>(op: O, ctx: OpContext): Promise<CoordinationResult<ResultOf<O>>> {
+    const { signal } = ctx
+    if (signal?.aborted === true) return Promise.reject(this.callFailed(op, ctx, new AbortedError()))
+    const request: CoordinationRequest = { v: PROTOCOL_VERSION, caller: ctx.caller, requestId: ctx.requestId, op }
+    let sent: Promise<unknown>
     try {
-      if (signal?.aborted === true) throw new AbortedError()
-      response = await withAbort(this.transport.call(request, { requestId: ctx.requestId, timeout: this.deadline(op), ...(signal === undefined ? {} : { signal }) }), signal)
+      sent = this.transport.call(request, signal === undefined ? { requestId: ctx.requestId, timeout: this.deadline(op) } : { requestId: ctx.requestId, timeout: this.deadline(op), signal })
     } catch (err) {
-      if (op.op === 'lock.acquire' || op.op === 'barrier.wait') this.sendCancel(ctx.caller, ctx.requestId)
-      if (signal?.aborted === true) throw isZeroStateError(err, 'ABORTED') ? err : new AbortedError('aborted', { cause: err })
-      if (isZeroStateError(err)) throw err
-      throw new ZeroStateError('COORDINATOR_UNAVAILABLE', 'the coordinator could not be reached', { cause: err })
+      return Promise.reject(this.callFailed(op, ctx, err))
     }
+    if (signal !== undefined) sent = withAbort(sent, signal)
+    return sent.then(
+      response => this.toResult(op, ctx, response) as CoordinationResult<ResultOf<O>>,
+      (err: unknown) => { throw this.callFailed(op, ctx, err) }
+    )
+  }
+
+  /** The error a failed call rejects with; a waiting op is withdrawn at the authority. */
+  private callFailed (op: CoordinationOp, ctx: OpContext, err: unknown): Error {
+    if (op.op === 'lock.acquire' || op.op === 'barrier.wait') this.sendCancel(ctx.caller, ctx.requestId)
+    if (ctx.signal?.aborted === true) return isZeroStateError(err, 'ABORTED') ? err : new AbortedError('aborted', { cause: err })
+    if (isZeroStateError(err)) return err
+    return new ZeroStateError('COORDINATOR_UNAVAILABLE', 'the coordinator could not be reached', { cause: err })
+  }
+
+  private toResult (op: CoordinationOp, ctx: OpContext, response: unknown): CoordinationResult {
     try {
-      return expandResult(op, ctx.caller, parseResult(response)) as CoordinationResult<ResultOf<O>>
+      return expandResult(op, ctx.caller, parseResult(response))
     } catch (err) {
       this.logger?.warn({ err }, 'malformed coordination result')
       return { ok: false, error: { ...errorToWire(err), code: 'INTERNAL' } }
