@@ -41,17 +41,6 @@ function percentile (sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN
 }
 
-async function sample (n: number, op: () => Promise<void>): Promise<number[]> {
-  for (let i = 0; i < Math.min(50, n); i++) await op()
-  const times: number[] = []
-  for (let i = 0; i < n; i++) {
-    const start = performance.now()
-    await op()
-    times.push(performance.now() - start)
-  }
-  return times.sort((a, b) => a - b)
-}
-
 const round = (v: number): number => Math.round(v * 1000) / 1000
 
 function row (name: string, path: CoordinationBenchRow['path'], times: number[], baseline: number[], opsPerSec: number | null = null): CoordinationBenchRow {
@@ -78,30 +67,33 @@ export async function benchCoordination (iterations = 1000): Promise<Coordinatio
     const rows: CoordinationBenchRow[] = []
     let remoteRtt: number[] = []
 
-    // Each operation is timed in blocks interleaved with the plain request round trip it is compared with,
-    // so load changes on the machine hit both sides of the ratio alike.
-    const block = 50
-    const interleaved = async (baselineOnce: () => Promise<void>, op: () => Promise<void>, afterBlock?: () => void): Promise<[number[], number[]]> => {
+    // Each operation is timed alternately with the plain request round trip it is compared with
+    // (one of each, in turn), so load changes on the machine hit both sides of the ratio alike.
+    const interleaved = async (baselineOnce: () => Promise<void>, op: () => Promise<void>): Promise<[number[], number[]]> => {
+      for (let i = 0; i < Math.min(200, iterations); i++) { await baselineOnce(); await op() }
       const base: number[] = []
       const times: number[] = []
-      for (let done = 0; done < iterations; done += block) {
-        base.push(...await sample(block, baselineOnce))
-        times.push(...await sample(block, op))
-        afterBlock?.()
+      for (let i = 0; i < iterations; i++) {
+        let start = performance.now()
+        await baselineOnce()
+        base.push(performance.now() - start)
+        start = performance.now()
+        await op()
+        times.push(performance.now() - start)
       }
       return [base.sort((x, y) => x - y), times.sort((x, y) => x - y)]
     }
 
     for (const [path, client, baselineOnce] of [['local', ca, localOnce], ['remote', cb, remoteOnce]] as const) {
-      // Acquire times of the measured rounds only (sample() warms up first, then clears this).
-      let acquireOnly: number[] = []
-      const acquireTimes: number[] = []
+      const acquireOnly: number[] = []
       const [baseline, acquireRelease] = await interleaved(baselineOnce, async () => {
         const t = performance.now()
         const lock = await client.acquireLock(`solo-${path}`, { ttl: 10_000 })
         acquireOnly.push(performance.now() - t)
         await client.releaseLock(lock.token)
-      }, () => { acquireTimes.push(...acquireOnly.slice(-block)); acquireOnly = [] })
+      })
+      // The measured rounds' acquires (the warm-up ones came first).
+      const acquireTimes = acquireOnly.slice(-iterations)
       if (path === 'remote') remoteRtt = baseline
       rows.push(row('acquire + release (uncontended)', path, acquireRelease, baseline))
       rows.push(row('acquire (uncontended)', path, acquireTimes.sort((x, y) => x - y), baseline))
