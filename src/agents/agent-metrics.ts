@@ -4,6 +4,7 @@
  * metric name twice on the same registry.
  */
 import { Counter, Gauge, type Registry } from 'prom-client'
+import { TallyCounter } from '../metrics/tally-counter.ts'
 import { TallyHistogram } from '../metrics/tally-histogram.ts'
 import type { TaskOutcome } from '../../machines/agent-types.ts'
 
@@ -12,7 +13,7 @@ export interface AgentMetrics {
   /** `zerostate_agent_restarts_total{agent}` */
   restarts: Counter<'agent'>
   /** `zerostate_agent_tasks_total{agent,outcome}` */
-  tasks: Counter<'agent' | 'outcome'>
+  tasks: TallyCounter<'agent' | 'outcome'>
   /** `zerostate_agent_task_duration_seconds{agent}` */
   taskDuration: TallyHistogram
   /** `zerostate_agent_queue_depth{agent}` */
@@ -41,7 +42,7 @@ export function createAgentMetrics (registry: Registry): AgentMetrics {
       labelNames: ['agent'],
       registers
     }),
-    tasks: new Counter({
+    tasks: new TallyCounter({
       name: 'zerostate_agent_tasks_total',
       help: 'Tasks answered by agents, by outcome (succeeded, failed, crashed, rejected, stopped, cancelled)',
       labelNames: ['agent', 'outcome'],

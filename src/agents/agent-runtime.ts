@@ -81,7 +81,7 @@ export function createAgentRuntime (spec: AgentSpec, deps: AgentRuntimeDeps): Ag
   const logger = deps.logger.child({ agentId })
   const handle = spec.handle
   const runs = new Map<string, TaskRun>()
-  const outcomeCounters = new Map<TaskOutcome, { inc: () => void }>()
+  const outcomeCounters = new Map<TaskOutcome, () => void>()
   const observeDuration = metrics.taskDuration.series({ agent: spec.name })
   const queueDepth = metrics.queueDepth.labels(spec.name)
   const stopListeners = new Set<(event: AgentStoppedEvent) => void>()
@@ -92,10 +92,10 @@ export function createAgentRuntime (spec: AgentSpec, deps: AgentRuntimeDeps): Ag
   const countOutcome = (outcome: TaskOutcome): void => {
     let counter = outcomeCounters.get(outcome)
     if (counter === undefined) {
-      counter = metrics.tasks.labels(spec.name, outcome)
+      counter = metrics.tasks.series({ agent: spec.name, outcome })
       outcomeCounters.set(outcome, counter)
     }
-    counter.inc()
+    counter()
   }
 
   const send = (event: AgentEvent): void => { actor.send(event) }

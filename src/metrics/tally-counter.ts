@@ -46,15 +46,25 @@ export class TallyCounter<L extends string = string> {
 
   /** Add `value` (default 1) to the series of `labels`. */
   inc (labels: Partial<Record<L, string>> = {}, value = 1): void {
+    this.seriesOf(labels).value += value
+  }
+
+  /** An incrementer for one label set (look it up once, call it on the hot path). */
+  series (labels: Partial<Record<L, string>> = {}): () => void {
+    const series = this.seriesOf(labels)
+    return () => { series.value++ }
+  }
+
+  private seriesOf (labels: Partial<Record<L, string>>): Series {
     const names = this.labelNames
     const key = names.length === 0 ? '' : names.length === 1 ? (labels[names[0]!] ?? '') : names.map(n => labels[n] ?? '').join('\u0000')
-    const series = this.all.get(key)
-    if (series !== undefined) {
-      series.value += value
-      return
+    let series = this.all.get(key)
+    if (series === undefined) {
+      const own: Record<string, string> = {}
+      for (const n of names) if (labels[n] !== undefined) own[n] = labels[n]
+      series = { labels: own, value: 0 }
+      this.all.set(key, series)
     }
-    const own: Record<string, string> = {}
-    for (const n of names) if (labels[n] !== undefined) own[n] = labels[n]
-    this.all.set(key, { labels: own, value })
+    return series
   }
 }
