@@ -47,7 +47,7 @@ export interface GossipBridgeInit {
   maxBatchBytes?: number
 }
 
-interface Outgoing { bytes: Uint8Array, deadline: number, onFailure: (error: Error) => void }
+interface Outgoing { bytes: Uint8Array, deadline: number, onFailure: (error: Error) => void, /** Date.now() when it was handed over. */ queuedAt: number }
 
 interface PeerQueue {
   peerId: string
@@ -64,6 +64,13 @@ interface PeerQueue {
 
 const SIGNED_TYPES = new Set(['BROADCAST', 'HEARTBEAT', 'NEGOTIATION'])
 const EXPIRY_CHECK_MS = 50
+/**
+ * How long a message for a node that said goodbye waits for it to come back
+ * (connect and subscribe again) before it fails: a node restarting with the
+ * same key is waited for, one that is gone does not hold callers until their
+ * deadline.
+ */
+const DEPARTED_GRACE_MS = 1000
 /** Messages held for one peer while its inbox subscription is awaited (or within one turn). */
 const MAX_QUEUED_PER_PEER = 100_000
 /** How long a stopping node lets recent publishes reach the socket before closing connections. */
@@ -82,6 +89,8 @@ export class GossipBridge implements Transport {
   private readonly faults: FaultInjector | undefined
   private readonly maxBatchBytes: number
   private readonly queues = new Map<string, PeerQueue>()
+  /** Peers that said goodbye and have not subscribed to their inbox since: messages for them fail at once. */
+  private readonly departed = new Set<string>()
   private readonly inFlight = new Set<Promise<void>>()
   private lastPublishAt = 0
   private readonly addressBytes = new AddressBytesCache()
@@ -133,6 +142,7 @@ export class GossipBridge implements Transport {
       for (const item of q.items) item.onFailure(new ZeroStateError('NODE_STOPPED', 'the node stopped before the message was sent'))
     }
     this.queues.clear()
+    this.departed.clear()
   }
 
   // ── outgoing ────────────────────────────────────────────────────────────
@@ -149,7 +159,7 @@ export class GossipBridge implements Transport {
       return
     }
     const q = this.queueFor(peerId)
-    const item = { bytes, deadline, onFailure }
+    const item = { bytes, deadline, onFailure, queuedAt: Date.now() }
     if (q.ready && !q.flushScheduled && q.items.length === 0) {
       // Idle peer: send at once (no added latency), and batch whatever else
       // is sent to this peer until the next turn of the event loop.
@@ -193,6 +203,11 @@ export class GossipBridge implements Transport {
       this.queues.set(peerId, q)
     }
     return q
+  }
+
+  /** A connection to the peer exists (a departed node that connects again is waited for, as any other). */
+  private connectedTo (peerId: string): boolean {
+    return this.host.getConnections().some(c => c.remotePeer.toString() === peerId)
   }
 
   private isSubscribed (peerId: string, topic: string): boolean {
@@ -298,9 +313,12 @@ export class GossipBridge implements Transport {
     let waiting = false
     for (const q of this.queues.values()) {
       if (q.ready || q.items.length === 0) continue
+      const gone = this.departed.has(q.peerId) && !this.connectedTo(q.peerId)
       const keep: Outgoing[] = []
       for (const item of q.items) {
-        if (item.deadline <= now) {
+        if (gone && now - item.queuedAt >= DEPARTED_GRACE_MS) {
+          item.onFailure(departedError(q.peerId))
+        } else if (item.deadline <= now) {
           item.onFailure(new ZeroStateError('DELIVERY_FAILED', `node ${q.peerId} is not reachable (no inbox subscription seen before the deadline)`))
         } else {
           keep.push(item)
@@ -319,8 +337,20 @@ export class GossipBridge implements Transport {
     }
   }
 
+  /**
+   * The node `peerId` said goodbye: messages that wait for it (and those sent
+   * to it later) fail with `DELIVERY_FAILED` once they have waited
+   * `DEPARTED_GRACE_MS` without a connection to it, until it subscribes to
+   * its inbox again (a restart with the same key). Messages to a node still
+   * subscribed (it is draining) go out as usual.
+   */
+  nodeLeft (peerId: string): void {
+    if (this.running) this.departed.add(peerId)
+  }
+
   private readonly onSubscriptionChange = (event: CustomEvent<SubscriptionChangeData>): void => {
     const peerId = event.detail.peerId.toString()
+    if (this.departed.size > 0 && event.detail.subscriptions.some(sub => sub.subscribe && sub.topic === inboxTopic(peerId))) this.departed.delete(peerId)
     const q = this.queues.get(peerId)
     if (q === undefined) return
     for (const sub of event.detail.subscriptions) {
@@ -414,4 +444,8 @@ export function gossipBridgeActor (bridge: GossipBridge): ReturnType<typeof from
     bridge.start()
     return () => { bridge.stop() }
   })
+}
+
+function departedError (peerId: string): ZeroStateError {
+  return new ZeroStateError('DELIVERY_FAILED', `node ${peerId} left the mesh (it said goodbye) and has not come back`, { details: { peerId } })
 }

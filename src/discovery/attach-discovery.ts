@@ -84,6 +84,7 @@ export function attachDiscovery (base: BaseNode, init: DiscoveryInit = {}): Node
     multiaddrs: () => libp2p.getMultiaddrs().map(String),
     table,
     dialer,
+    onGoodbye: peerId => { base.internals.bridge.nodeLeft(peerId) },
     metrics,
     logger,
     heartbeatMs,

@@ -34,6 +34,8 @@ export interface HeartbeatsInit {
   multiaddrs: () => string[]
   table: DirectoryTable
   dialer: PeerDialer
+  /** A node said goodbye (its peer id): messages waiting for it can fail now. */
+  onGoodbye?: (peerId: string) => void
   metrics: DiscoveryMetrics
   logger: Logger
   heartbeatMs: number
@@ -153,6 +155,7 @@ export class Heartbeats {
     if (!applied) return
     this.updateNodeGauge()
     if (parsed.heartbeat.bye !== true) this.init.dialer.ensureConnected(sender.peerId, parsed.heartbeat.addrs)
+    else this.init.onGoodbye?.(sender.peerId)
   }
 
   private sweep (): void {
