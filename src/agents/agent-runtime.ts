@@ -14,6 +14,7 @@ import { agentMachine, type AgentMachine } from '../../machines/agent.ts'
 import type { AgentEvent, AgentTask, StopReason, TaskOutcome, TaskResult } from '../../machines/agent-types.ts'
 import type { AgentMetrics } from './agent-metrics.ts'
 import { TaskRun } from './task-run.ts'
+import { DeadlineWheel } from '../messaging/deadline-wheel.ts'
 
 /** What the runtime needs from its node. */
 export interface AgentRuntimeDeps {
@@ -59,7 +60,6 @@ export interface AgentRuntime {
   onStopped: (listener: (event: AgentStoppedEvent) => void) => () => void
 }
 
-const TIMEOUT_DELAY_MAX = 2_147_483_647
 
 /**
  * Start a supervised agent.
@@ -78,6 +78,8 @@ export function createAgentRuntime (spec: AgentSpec, deps: AgentRuntimeDeps): Ag
   validateSpec(spec)
   const { agentId, host, bus, metrics } = deps
   const now = deps.now ?? Date.now
+  // Task deadlines on one timer per agent (a setTimeout per task cost a libuv timer insert and removal each).
+  const deadlines = new DeadlineWheel<TaskRun>(run => { send({ type: 'task.cancel', taskId: run.requestId, reason: deadlineError(run.task) }) }, 5, now)
   const logger = deps.logger.child({ agentId })
   const handle = spec.handle
   const runs = new Map<string, TaskRun>()
@@ -140,12 +142,8 @@ export function createAgentRuntime (spec: AgentSpec, deps: AgentRuntimeDeps): Ag
     const run = new TaskRun(task, agentId, logger, bus)
     runs.set(task.taskId, run)
     if (!(task.deadline > 0 && task.deadline < Infinity)) return run
-    const delay = task.deadline - now()
-    if (delay <= 0) run.expired = true
-    else if (delay <= TIMEOUT_DELAY_MAX) {
-      run.timer = setTimeout(() => { send({ type: 'task.cancel', taskId: task.taskId, reason: deadlineError(task) }) }, delay)
-      run.timer.unref?.()
-    }
+    if (task.deadline <= now()) run.expired = true
+    else run.deadlineKey = deadlines.add(run, task.deadline)
     return run
   }
 
@@ -161,7 +159,7 @@ export function createAgentRuntime (spec: AgentSpec, deps: AgentRuntimeDeps): Ag
         const run = runs.get(task.taskId)
         if (run !== undefined) {
           runs.delete(task.taskId)
-          run.disarm()
+          if (run.deadlineKey !== 0) deadlines.remove(run, run.deadlineKey)
           if (run.startedAt >= 0) observeDuration((performance.now() - run.startedAt) / 1000)
         }
         countOutcome(outcome)
@@ -206,6 +204,7 @@ export function createAgentRuntime (spec: AgentSpec, deps: AgentRuntimeDeps): Ag
     lastLoad = { running: 0, queued: 0, concurrency: lastLoad.concurrency }
     queueDepth.set(0)
     host.stop(agentId)
+    deadlines.clear()
     for (const waiter of stopWaiters.splice(0)) waiter()
     for (const listener of [...stopListeners]) {
       try {

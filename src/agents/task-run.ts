@@ -1,6 +1,6 @@
 /**
  * One task's execution state outside the agent machine: its AbortController,
- * deadline timer, reported cost and the `ctx` its handler sees. Kept in a Map
+ * deadline key, reported cost and the `ctx` its handler sees. Kept in a Map
  * by the agent runtime, never in machine context.
  */
 import type { Logger } from 'pino'
@@ -28,8 +28,8 @@ export class TaskRun implements TaskContext {
   startedAt = -1
   /** True when the deadline had passed before the task could start. */
   expired = false
-  /** Deadline timer, armed while the task is held by the agent. */
-  timer: ReturnType<typeof setTimeout> | undefined = undefined
+  /** Key of the task's deadline in its agent's deadline wheel; 0 when none is armed. */
+  deadlineKey = 0
   private controller: AbortController | undefined = undefined
   private abortReason: WireError | undefined = undefined
   private childLogger: Logger | undefined = undefined
@@ -86,11 +86,4 @@ export class TaskRun implements TaskContext {
     return this.abortReason !== undefined
   }
 
-  /** Stop the deadline timer. */
-  disarm (): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer)
-      this.timer = undefined
-    }
-  }
 }

@@ -13,7 +13,9 @@ export class DeadlineWheel<T> {
 
   constructor (
     private readonly onExpire: (item: T) => void,
-    private readonly resolutionMs = 5
+    private readonly resolutionMs = 5,
+    /** Epoch-ms clock the deadlines are read against. Default `Date.now`. */
+    private readonly now: () => number = Date.now
   ) {}
 
   /** Track `item` until `deadline` (epoch ms). Returns the key to remove it with. */
@@ -49,14 +51,14 @@ export class DeadlineWheel<T> {
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timerAt = at
     // setTimeout fires at once for delays past 2^31-1 ms; wake up then and re-arm.
-    this.timer = setTimeout(() => { this.fire() }, Math.min(MAX_DELAY_MS, Math.max(0, at - Date.now())))
+    this.timer = setTimeout(() => { this.fire() }, Math.min(MAX_DELAY_MS, Math.max(0, at - this.now())))
     this.timer.unref()
   }
 
   private fire (): void {
     this.timer = undefined
     this.timerAt = Number.POSITIVE_INFINITY
-    const now = Date.now()
+    const now = this.now()
     let next = Number.POSITIVE_INFINITY
     for (const [key, bucket] of [...this.buckets]) {
       if (key > now) {

@@ -44,4 +44,19 @@ describe('DeadlineWheel', () => {
     vi.advanceTimersByTime(2 ** 33)
     expect(expired).toEqual(['far'])
   })
+
+  it('reads deadlines against the clock it is given', () => {
+    vi.useFakeTimers({ now: 0 })
+    let clock = 50_000 // the given clock runs ahead of Date.now()
+    const expired: string[] = []
+    const wheel = new DeadlineWheel<string>(item => { expired.push(item) }, 5, () => clock)
+    wheel.add('task', 50_100)
+    clock += 99
+    vi.advanceTimersByTime(99)
+    expect(expired).toEqual([])
+    clock += 1
+    vi.advanceTimersByTime(1)
+    expect(expired).toEqual(['task'])
+  })
 })
+
