@@ -59,8 +59,7 @@ export function createMessageBus (init: MessageBusInit): MessageBus {
     }
   }
 
-  // Not async: a request on the hot path creates one promise (the router's).
-  const callAgent = (to: string, payload: unknown, options: RequestOptions): Promise<Reply> => {
+  const requestEnvelope = (to: string, payload: unknown, options: RequestOptions): { msg: AgentMessage, timeout: number } => {
     checkOptions(options)
     const timeout = checkTimeout(options.timeout)
     const msg = envelope('REQUEST', to, payload, options, true, options.id, timeout)
@@ -68,6 +67,12 @@ export function createMessageBus (init: MessageBusInit): MessageBus {
       if (!Number.isFinite(options.budget) || options.budget < 0) throw new ZeroStateError('INVALID_ARGUMENT', 'budget must be a finite number >= 0')
       msg.budget = options.budget
     }
+    return { msg, timeout }
+  }
+
+  // Not async: a request on the hot path creates one promise (the router's).
+  const callAgent = (to: string, payload: unknown, options: RequestOptions): Promise<Reply> => {
+    const { msg, timeout } = requestEnvelope(to, payload, options)
     return core.call(msg, timeout, options.signal)
   }
 
@@ -110,7 +115,9 @@ export function createMessageBus (init: MessageBusInit): MessageBus {
       options ??= {}
       if (typeof to !== 'string') return callByCapability<T>(to, payload, options).then(replyPayload)
       try {
-        return callAgent(to, payload, options).then(reply => reply.payload as T)
+        // The router settles this promise with the payload itself: no mapping step per request.
+        const { msg, timeout } = requestEnvelope(to, payload, options)
+        return core.callForPayload(msg, timeout, options.signal) as Promise<T>
       } catch (err) {
         return Promise.reject(err)
       }

@@ -28,7 +28,9 @@ interface Pending {
   kind: 'request' | 'send'
   startedAt: number
   acked: boolean
-  resolve: (value: Reply) => void
+  /** Settles the caller's promise: with the Reply, or with its payload alone (`payloadOnly`). */
+  resolve: (value: unknown) => void
+  payloadOnly: boolean
   reject: (error: Error) => void
   /** Key under which the deadline wheel tracks this message. */
   deadlineKey: number
@@ -57,16 +59,18 @@ export class PendingTable {
    * Send `msg` and wait: for its RESPONSE (`request`) or ACK (`send`), until
    * `timeoutMs`. `remote`: the target is another node (hand-over can fail,
    * and reliable deliveries are retransmitted). Not async on purpose: one
-   * promise per request on the hot path.
+   * promise per request on the hot path. `payloadOnly`: resolve with the
+   * answer's payload instead of the whole Reply (no mapping promise after it).
    */
-  track (msg: AgentMessage, kind: 'request' | 'send', timeoutMs: number, signal: AbortSignal | undefined, remote: boolean): Promise<Reply> {
-    return new Promise<Reply>((resolve, reject) => {
+  track (msg: AgentMessage, kind: 'request' | 'send', timeoutMs: number, signal: AbortSignal | undefined, remote: boolean, payloadOnly = false): Promise<unknown> {
+    return new Promise<unknown>((resolve, reject) => {
       const p: Pending = {
         msg,
         kind,
         startedAt: performance.now(),
         acked: false,
         resolve,
+        payloadOnly,
         reject,
         deadlineKey: 0,
         retransmitKey: 0,
@@ -109,7 +113,7 @@ export class PendingTable {
       p.reject(new ZeroStateError('INVALID_ENVELOPE', 'malformed RESPONSE payload'))
     } else if (result.ok) {
       this.init.metrics.requestDuration(seconds, 'ok')
-      p.resolve({ payload: result.output, cost: result.cost, agentId })
+      p.resolve(p.payloadOnly ? result.output : { payload: result.output, cost: result.cost, agentId })
     } else {
       this.init.metrics.requestDuration(seconds, 'error')
       p.reject(errorFromWire(result.error))
@@ -124,7 +128,7 @@ export class PendingTable {
     this.init.metrics.received('ACK')
     if (p.kind === 'send') {
       this.settle(p)
-      p.resolve({ payload: undefined, cost: 0, agentId: msg.from })
+      p.resolve(p.payloadOnly ? undefined : { payload: undefined, cost: 0, agentId: msg.from })
       return
     }
     if (p.acked) return

@@ -123,7 +123,12 @@ export class RouterCore {
 
   /** Send a REQUEST-like message and wait for its RESPONSE. */
   call (msg: AgentMessage, timeoutMs: number, signal?: AbortSignal): Promise<Reply> {
-    return this.track(msg, 'request', timeoutMs, signal)
+    return this.track(msg, 'request', timeoutMs, signal) as Promise<Reply>
+  }
+
+  /** Like {@link RouterCore.call}, resolving with the RESPONSE payload alone. */
+  callForPayload (msg: AgentMessage, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+    return this.track(msg, 'request', timeoutMs, signal, true)
   }
 
   /**
@@ -157,7 +162,7 @@ export class RouterCore {
   }
 
   /** Validate, then hand to the pending table; synchronous failures become rejections. */
-  private track (msg: AgentMessage, kind: 'request' | 'send', timeoutMs: number, signal?: AbortSignal): Promise<Reply> {
+  private track (msg: AgentMessage, kind: 'request' | 'send', timeoutMs: number, signal?: AbortSignal, payloadOnly = false): Promise<unknown> {
     try {
       this.checkOpen()
       this.addresses.parse(msg.to)
@@ -166,7 +171,7 @@ export class RouterCore {
     } catch (err) {
       return Promise.reject(err)
     }
-    return this.pending.track(msg, kind, timeoutMs, signal, !this.isLocal(msg.to))
+    return this.pending.track(msg, kind, timeoutMs, signal, !this.isLocal(msg.to), payloadOnly)
   }
 
   /** A local caller gave up on a task of a local agent: let the agent drop or abort it. */
