@@ -280,20 +280,21 @@ export class RouterCore {
     }
     const remote = info !== undefined
     // Dedup per (id, recipient): a caller that retries one id on another agent of this node is a new delivery.
-    const dedupKey = msg.delivery === 'EXACTLY_ONCE' ? `${msg.id}${msg.to}` : ''
+    // One key per inbound reliable message, shared by the dedup cache and the deferred ACK.
+    const key = msg.delivery === 'EXACTLY_ONCE' || (remote && msg.delivery !== 'BEST_EFFORT') ? `${msg.id}${msg.to}` : ''
     if (msg.delivery === 'EXACTLY_ONCE') {
-      const seen = this.dedup.get(dedupKey)
+      const seen = this.dedup.get(key)
       if (seen !== undefined) {
         this.drop('duplicate', msg)
         if (remote) this.ack(msg)
         if (seen.response !== undefined) this.route({ ...seen.response, id: this.ids.next(), timestamp: now })
         return
       }
-      this.dedup.set(dedupKey, { response: undefined }, now + Math.max(this.dedupMs, msg.ttl))
+      this.dedup.set(key, { response: undefined }, now + Math.max(this.dedupMs, msg.ttl))
     }
     if (remote && msg.delivery !== 'BEST_EFFORT') {
       // A request's answer is its acknowledgement: ACK separately only if the answer is slow to come.
-      if (expectsAnswer(msg)) this.deferAck(msg)
+      if (expectsAnswer(msg)) this.deferAck(msg, key)
       else this.ack(msg)
     }
     this.metrics.received(msg.type)
@@ -368,17 +369,14 @@ export class RouterCore {
   }
 
   /** ACK `msg` unless it is answered within ACK_DELAY_MS (well before the sender's first retransmit). */
-  private deferAck (msg: AgentMessage): void {
-    const key = `${msg.id}${msg.to}`
+  private deferAck (msg: AgentMessage, key: string): void {
     const entry = { key, msg, wheelKey: 0 }
     entry.wheelKey = this.pendingAcks.add(entry, Date.now() + ACK_DELAY_MS)
     this.deferredAcks.set(key, entry)
   }
 
-  /** The request was answered: its deferred ACK is not needed. */
-  private answered (requestId: string, from: string): void {
-    if (this.deferredAcks.size === 0) return
-    const key = `${requestId}${from}`
+  /** The request (dedup key `key`) was answered: its deferred ACK is not needed. */
+  private answered (key: string): void {
     const entry = this.deferredAcks.get(key)
     if (entry === undefined) return
     this.deferredAcks.delete(key)
@@ -413,8 +411,10 @@ export class RouterCore {
   }
 
   private respond (requestId: string, from: string, to: string, priority: number, deadline: number, result: TaskResult): void {
-    this.answered(requestId, from)
-    const cachedKey = this.dedup.size === 0 ? undefined : `${requestId}${from}`
+    // The inbound request's key (as in onAddressed), if anything may be kept under it.
+    const key = this.deferredAcks.size === 0 && this.dedup.isEmpty ? undefined : `${requestId}${from}`
+    if (key !== undefined && this.deferredAcks.size > 0) this.answered(key)
+    const cachedKey = key !== undefined && !this.dedup.isEmpty ? key : undefined
     if (cachedKey === undefined && this.isLocal(to)) {
       // Local fast path: settle the caller directly; no RESPONSE envelope to build, route and re-read.
       this.metrics.sent('RESPONSE')

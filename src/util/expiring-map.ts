@@ -39,6 +39,11 @@ export class ExpiringMap<K, V> {
     return this.entries.size
   }
 
+  /** True when nothing is stored (expired entries not swept yet count as stored). */
+  get isEmpty (): boolean {
+    return this.entries.size === 0
+  }
+
   get (key: K): V | undefined {
     const entry = this.entries.get(key)
     if (entry === undefined) return undefined
