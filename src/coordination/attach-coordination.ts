@@ -96,7 +96,7 @@ export function attachCoordination (node: BaseNode, init: AttachCoordinationInit
         await core.send(message(core.ids.next(), NO_CORRELATION, `${to}#_${COORDINATION_PUSH_SERVICE}`, payload, 'EXACTLY_ONCE', 30_000))
       }
     })
-    undo.push(core.registerService(COORDINATION_SERVICE, msg => server.handle(msg.payload, msg.from, msg.id)), () => { server.close() }, () => { local.close() })
+    undo.push(core.registerService(COORDINATION_SERVICE, msg => server.handleNow(msg.payload, msg.from, msg.id)), () => { server.close() }, () => { local.close() })
     authority = local
     backend = local
   } else {

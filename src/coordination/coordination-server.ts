@@ -17,13 +17,17 @@
  */
 import type { Logger } from 'pino'
 import { ZeroStateError, errorToWire } from '../errors.ts'
-import type { CoordinationBackend } from './coordination-backend.ts'
+import type { CoordinationBackend, OpContext } from './coordination-backend.ts'
 import { nodeOf } from './authority-scope.ts'
-import { PROTOCOL_VERSION, compactResult, parseRequest, type CoordinationPush, type CoordinationRequest, type CoordinationResult } from './protocol.ts'
+import { PROTOCOL_VERSION, compactResult, parseRequest, type CoordinationOp, type CoordinationPush, type CoordinationRequest, type CoordinationResult } from './protocol.ts'
 
 export interface CoordinationServerInit {
   /** The authority (usually the LocalAuthority; `releaseHolder` is used when present). */
-  authority: CoordinationBackend & { releaseHolder?: (holder: string) => void }
+  authority: CoordinationBackend & {
+    releaseHolder?: (holder: string) => void
+    /** Results known at once returned as such (the LocalAuthority has it). */
+    executeNow?: (op: CoordinationOp, ctx: OpContext) => CoordinationResult | Promise<CoordinationResult>
+  }
   /** Push a payload to a node's `coordination` notification channel. */
   notify: (to: string, payload: CoordinationPush) => void | Promise<void>
   logger?: Logger
@@ -32,6 +36,8 @@ export interface CoordinationServerInit {
 export interface CoordinationServer {
   /** Answer one COORDINATION request payload from `from` (the authenticated sender address). Never rejects. */
   handle: (payload: unknown, from: string, requestId?: string) => Promise<CoordinationResult>
+  /** Like `handle`, but the answer itself when it is known at once (ops the authority completes in this turn). */
+  handleNow: (payload: unknown, from: string, requestId?: string) => CoordinationResult | Promise<CoordinationResult>
   /** A node left (or stopped): stop pushing to it and release its agents' locks, waits and watches. */
   peerLeft: (address: string) => void
   /** Stop every push subscription. */
@@ -46,26 +52,34 @@ class CoordinationServerImpl implements CoordinationServer {
     this.init = init
   }
 
-  // Not async: the authority's promise is handed on as it is (one microtask hop fewer per op).
   handle (payload: unknown, from: string, requestId?: string): Promise<CoordinationResult> {
+    const out = this.handleNow(payload, from, requestId)
+    return out instanceof Promise ? out : Promise.resolve(out)
+  }
+
+  handleNow (payload: unknown, from: string, requestId?: string): CoordinationResult | Promise<CoordinationResult> {
     let request: CoordinationRequest
     try {
       request = parseRequest(payload, requestId === undefined ? { sender: from } : { sender: from, messageId: requestId })
     } catch (err) {
       this.init.logger?.debug({ err, from, requestId }, 'malformed coordination request')
-      return Promise.resolve({ ok: false, error: errorToWire(err) })
+      return failure(err)
     }
     const node = nodeOf(from)
     if (nodeOf(request.caller) !== node) {
       this.init.logger?.warn({ from, caller: request.caller }, 'coordination request for a caller of another node')
-      return Promise.resolve({ ok: false, error: new ZeroStateError('INVALID_ARGUMENT', 'the caller does not belong to the sending node').toWire() })
+      return { ok: false, error: new ZeroStateError('INVALID_ARGUMENT', 'the caller does not belong to the sending node').toWire() }
     }
     this.ensureSubscribed(request.caller, node)
+    const parsed = request
+    const { authority } = this.init
+    const ctx = { caller: parsed.caller, requestId: parsed.requestId }
     try {
-      const parsed = request
-      return this.init.authority.execute(parsed.op, { caller: parsed.caller, requestId: parsed.requestId }).then(result => compactResult(parsed, result), failure)
+      // An op the authority completes at once is answered in this turn (no promise hops before the answer leaves).
+      const out = authority.executeNow !== undefined ? authority.executeNow(parsed.op, ctx) : authority.execute(parsed.op, ctx)
+      return out instanceof Promise ? out.then(result => compactResult(parsed, result), failure) : compactResult(parsed, out)
     } catch (err) {
-      return Promise.resolve(failure(err))
+      return failure(err)
     }
   }
 

@@ -58,6 +58,12 @@ export interface LocalAuthority extends CoordinationBackend {
   releaseHolder: (holder: string) => void
   /** Stop every actor; waiting callers get `COORDINATOR_UNAVAILABLE`, later ops too. */
   close: () => void
+  /**
+   * Like `execute`, but an op that completes at once (an uncontended acquire,
+   * a release, a read, a compare-and-set) returns its result itself, so a
+   * server can answer within the same turn.
+   */
+  executeNow: (op: CoordinationOp, ctx: OpContext) => CoordinationResult | Promise<CoordinationResult>
 }
 
 const requestKey = (caller: string, requestId: string): string => `${caller}\u0000${requestId}`
@@ -104,7 +110,14 @@ class LocalAuthorityImpl implements LocalAuthority {
 
   // Not async: the answer is the request's own promise, with no extra hop.
   execute<O extends CoordinationOp>(rawOp: O, ctx: OpContext): Promise<CoordinationResult<ResultOf<O>>> {
-    return this.run(rawOp, ctx) as Promise<CoordinationResult<ResultOf<O>>>
+    const out = this.executeNow(rawOp, ctx)
+    return (out instanceof Promise ? out : Promise.resolve(out)) as Promise<CoordinationResult<ResultOf<O>>>
+  }
+
+  executeNow (rawOp: CoordinationOp, ctx: OpContext): CoordinationResult | Promise<CoordinationResult> {
+    const outcome = this.run(rawOp, ctx)
+    if (!('ticket' in outcome)) return outcome
+    return outcome.settled && outcome.result !== undefined ? outcome.result : outcome.promise
   }
 
   subscribe (caller: string, listener: NotificationListener): () => void {
@@ -130,30 +143,31 @@ class LocalAuthorityImpl implements LocalAuthority {
     this.remembered.clear()
   }
 
-  private run (rawOp: CoordinationOp, ctx: OpContext): Promise<CoordinationResult> {
-    if (this.closed) return Promise.resolve(fail('COORDINATOR_UNAVAILABLE', 'the coordination authority stopped'))
+  /** Run an op: its result when known at once, else the request that will settle. */
+  private run (rawOp: CoordinationOp, ctx: OpContext): CoordinationResult | AuthorityRequest {
+    if (this.closed) return fail('COORDINATOR_UNAVAILABLE', 'the coordination authority stopped')
     let op: CoordinationOp
     try {
       op = parseOp(rawOp)
     } catch (err) {
-      return Promise.resolve({ ok: false, error: errorToWire(err) })
+      return { ok: false, error: errorToWire(err) }
     }
-    if (op.op === 'cancel') return Promise.resolve(this.cancel(ctx.caller, op.requestId))
-    if (op.op === 'holder.release') return Promise.resolve(this.releaseOwnHolder(ctx.caller, op.holder))
+    if (op.op === 'cancel') return this.cancel(ctx.caller, op.requestId)
+    if (op.op === 'holder.release') return this.releaseOwnHolder(ctx.caller, op.holder)
     const key = requestKey(ctx.caller, ctx.requestId)
     const known = this.inflight.get(key)
     if (known !== undefined) {
       this.watchSignal(known, ctx.signal)
-      return known.promise
+      return known
     }
     const done = this.remembered.get(key)
-    if (done !== undefined) return Promise.resolve(done.result)
+    if (done !== undefined) return done.result
     const request = this.createRequest(key, ctx.caller, op)
     this.inflight.set(key, request)
     this.byTicket.set(request.ticket, request)
     this.watchSignal(request, ctx.signal)
     if (!request.settled) this.dispatch(request)
-    return request.promise
+    return request
   }
 
   private createRequest (key: string, caller: string, op: CoordinationOp): AuthorityRequest {

@@ -344,7 +344,12 @@ export class RouterCore {
       if (out instanceof Promise) out.catch(err => { this.logger.debug({ err, service }, 'service notification handler failed') })
       return
     }
-    Promise.resolve(out).then(
+    if (!isThenable(out)) {
+      // Answered at once: the answer leaves in this turn, before other work queued behind it.
+      this.answer(msg, msg.to, { ok: true, output: out, cost: 0 })
+      return
+    }
+    out.then(
       value => { this.answer(msg, msg.to, { ok: true, output: value, cost: 0 }) },
       err => { this.answer(msg, msg.to, { ok: false, error: errorToWire(err) }) }
     )
@@ -486,4 +491,8 @@ function expectsAnswer (msg: AgentMessage): boolean {
 
 function notFound (address: string): WireError {
   return { code: 'AGENT_NOT_FOUND', message: `no agent at ${address}` }
+}
+
+function isThenable (value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
 }

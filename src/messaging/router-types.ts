@@ -15,7 +15,11 @@ export interface LocalAgent {
   cancel: (taskId: string, reason?: WireError) => void
 }
 
-/** A node-level service reached at `<node did>#_<name>` (coordination, auctions, ...). */
+/**
+ * A node-level service reached at `<node did>#_<name>` (coordination, auctions, ...).
+ * It returns the answer's payload, or a promise of it; a payload returned
+ * synchronously is answered at once, in the same turn as the request arrived.
+ */
 export type ServiceHandler = (message: AgentMessage) => unknown
 
 /** How the router reaches other nodes. */
