@@ -113,17 +113,28 @@ export function attachCoordination (node: BaseNode, init: AttachCoordinationInit
       fail: (id, error) => { core.failCall(id, error) }
     })
     undo.push(() => { link.close() })
+    /** The COORDINATION request for `payload`, its deadline, and the link watching it. */
+    const outgoing = (payload: unknown, timeout: number | undefined, requestId: string): { msg: AgentMessage, ms: number } => {
+      const ms = Math.min(timeout ?? init.timeout ?? 10_000, MAX_CALL_MS)
+      const wire = compactRequest(payload as CoordinationRequest, { sender: node.did, messageId: requestId })
+      link.watch(requestId)
+      return { msg: message(requestId, requestId, `${coordinatorDid}#_${COORDINATION_SERVICE}`, wire, 'EXACTLY_ONCE', ms), ms }
+    }
     const transport: CoordinationTransport = {
       // Not async: the router's promise with one reaction, no extra hops per op.
       call: (payload, { signal, timeout, requestId }) => {
-        const ms = Math.min(timeout ?? init.timeout ?? 10_000, MAX_CALL_MS)
-        const wire = compactRequest(payload as CoordinationRequest, { sender: node.did, messageId: requestId })
-        const msg = message(requestId, requestId, `${coordinatorDid}#_${COORDINATION_SERVICE}`, wire, 'EXACTLY_ONCE', ms)
-        link.watch(requestId)
+        const { msg, ms } = outgoing(payload, timeout, requestId)
         return core.call(msg, ms, signal).then(
           reply => { link.done(requestId); return reply.payload },
           (err: unknown) => { link.done(requestId); throw err }
         )
+      },
+      // The answer (or failure) mapped as it arrives: one promise per op.
+      callMapped: (payload, { timeout, requestId }, map, mapError) => {
+        const { msg, ms } = outgoing(payload, timeout, requestId)
+        return core.callMapped(msg, ms, undefined,
+          answer => { link.done(requestId); return map(answer) },
+          (err: Error) => { link.done(requestId); return mapError(err) })
       },
       onNotify: cb => {
         pushCallbacks.add(cb)

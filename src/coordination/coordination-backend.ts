@@ -36,6 +36,12 @@ export interface CoordinationBackend {
    * be reached (`COORDINATOR_UNAVAILABLE`, `TIMEOUT`, `ABORTED`).
    */
   execute: <O extends CoordinationOp>(op: O, ctx: OpContext) => Promise<CoordinationResult<ResultOf<O>>>
+  /**
+   * Optional: run one op and resolve with its value, or reject with its typed
+   * error (the op's own failure included): `execute` plus `valueOf` in one
+   * promise, for backends that can settle it directly.
+   */
+  executeValue?: <O extends CoordinationOp>(op: O, ctx: OpContext) => Promise<ResultOf<O>>
   /** Receive the notifications addressed to `caller` (lost leases, watched state). Returns an unsubscribe function. */
   subscribe: (caller: string, listener: NotificationListener) => () => void
 }

@@ -18,7 +18,7 @@ import type { Logger } from 'pino'
 import { AbortedError, TimeoutError, ZeroStateError, errorFromWire, isZeroStateError } from '../errors.ts'
 import type { CoordinationBackend } from './coordination-backend.ts'
 import { ExpiringMap } from '../util/expiring-map.ts'
-import type { CoordinationNotification, CoordinationOp, CoordinationResult, ResultOf } from './protocol.ts'
+import { valueOf, type CoordinationNotification, type CoordinationOp, type CoordinationResult, type ResultOf } from './protocol.ts'
 import type {
   AcquireLockOptions, BarrierOptions, BarrierRelease, Coordination, LockGrant, LockLostEvent,
   SharedState, SignalOptions, StateWatch, UpdateStateOptions, WatchOptions
@@ -197,7 +197,10 @@ class CoordinationClient implements Coordination {
     // The common case, without a timer signal to combine: one reaction on the backend's promise.
     if (signal?.aborted === true) return Promise.reject(new AbortedError())
     try {
-      return this.backend.execute(op, signal === undefined ? { caller: this.holder, requestId: this.newId() } : { caller: this.holder, requestId: this.newId(), signal }).then(result => valueOf(result as CoordinationResult<ResultOf<O>>))
+      const ctx = signal === undefined ? { caller: this.holder, requestId: this.newId() } : { caller: this.holder, requestId: this.newId(), signal }
+      const { backend } = this
+      if (backend.executeValue !== undefined) return backend.executeValue(op, ctx)
+      return backend.execute(op, ctx).then(result => valueOf(result as CoordinationResult<ResultOf<O>>))
     } catch (err) {
       return Promise.reject(err)
     }
@@ -284,12 +287,6 @@ class CoordinationClient implements Coordination {
       this.logger?.warn({ err }, 'coordination callback threw')
     }
   }
-}
-
-/** A result's value, or its error rebuilt as a typed error. */
-function valueOf<T> (result: CoordinationResult<T>): T {
-  if (result.ok) return result.value
-  throw errorFromWire(result.error)
 }
 
 /**

@@ -13,7 +13,7 @@
  * const checked = parseRequest(request) // throws INVALID_ARGUMENT on anything malformed
  * ```
  */
-import { ZeroStateError, type WireError } from '../errors.ts'
+import { ZeroStateError, errorFromWire, type WireError } from '../errors.ts'
 import type { BarrierRelease, LockGrant, LockLossReason, LockType, SharedState } from './types.ts'
 
 /** Protocol version carried by every request and push. */
@@ -237,4 +237,10 @@ export function parsePush (x: unknown): CoordinationPush {
     return { v: PROTOCOL_VERSION, caller, notification: { type: 'state', state } }
   }
   throw invalid(`unknown notification type ${JSON.stringify(n.type)}`)
+}
+
+/** A result's value, or its error rebuilt as a typed error (`INVALID_ARGUMENT`, `LOCK_CONFLICT`, ...). */
+export function valueOf<T> (result: CoordinationResult<T>): T {
+  if (result.ok) return result.value
+  throw errorFromWire(result.error)
 }

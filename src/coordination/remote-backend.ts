@@ -22,7 +22,7 @@ import type { CoordinationBackend, NotificationListener, OpContext } from './coo
 import { newRequestId } from './coordination-client.ts'
 import { ListenerRegistry } from './listener-registry.ts'
 import {
-  MAX_DURATION_MS, PROTOCOL_VERSION, expandResult, isWaitingOp, parsePush, parseResult,
+  MAX_DURATION_MS, PROTOCOL_VERSION, expandResult, isWaitingOp, parsePush, parseResult, valueOf,
   type CoordinationOp, type CoordinationRequest, type CoordinationResult, type ResultOf
 } from './protocol.ts'
 
@@ -30,6 +30,12 @@ import {
 export interface CoordinationTransport {
   /** Send a request payload to the coordinator's `coordination` service and resolve with its answer payload. `requestId` is a 32-hex idempotency key (usable as the bus message id). */
   call: (payload: unknown, options: { signal?: AbortSignal, timeout?: number, requestId: string }) => Promise<unknown>
+  /**
+   * Optional: like `call`, with `map` applied to the answer and `mapError` to
+   * a failure as they arrive, so an op costs one promise instead of a chain of
+   * reactions (the router's pending table can do this).
+   */
+  callMapped?: (payload: unknown, options: { timeout?: number, requestId: string }, map: (answer: unknown) => unknown, mapError: (error: Error) => Error) => Promise<unknown>
   /** Receive the coordinator's pushes to this node. Returns an unsubscribe function. */
   onNotify: (callback: (payload: unknown) => void) => () => void
 }
@@ -74,6 +80,22 @@ class RemoteBackendImpl implements RemoteBackend {
     // the same barrier would be counted together with the stale one.
     if (isWaitingOp(op) && this.cancels.has(ctx.caller)) return this.cancelsSent(ctx.caller, ctx.signal).then(() => this.send(op, ctx))
     return this.send(op, ctx)
+  }
+
+  executeValue<O extends CoordinationOp>(op: O, ctx: OpContext): Promise<ResultOf<O>> {
+    const { transport } = this
+    // The common case (no signal, no cancel to wait for) in one promise; the rest through execute.
+    if (transport.callMapped === undefined || ctx.signal !== undefined || (isWaitingOp(op) && this.cancels.has(ctx.caller))) {
+      return this.execute(op, ctx).then(result => valueOf(result))
+    }
+    const request: CoordinationRequest = { v: PROTOCOL_VERSION, caller: ctx.caller, requestId: ctx.requestId, op }
+    try {
+      return transport.callMapped(request, { requestId: ctx.requestId, timeout: this.deadline(op) },
+        answer => valueOf(this.toResult(op, ctx, answer)),
+        err => this.callFailed(op, ctx, err)) as Promise<ResultOf<O>>
+    } catch (err) {
+      return Promise.reject(this.callFailed(op, ctx, err))
+    }
   }
 
   private send<O extends CoordinationOp>(op: O, ctx: OpContext): Promise<CoordinationResult<ResultOf<O>>> {

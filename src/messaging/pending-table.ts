@@ -31,6 +31,9 @@ interface Pending {
   /** Settles the caller's promise: with the Reply, or with its payload alone (`payloadOnly`). */
   resolve: (value: unknown) => void
   payloadOnly: boolean
+  /** Applied to the value before the promise settles (see {@link SettleShape}). */
+  map: ((value: unknown) => unknown) | undefined
+  mapError: ((error: Error) => Error) | undefined
   reject: (error: Error) => void
   /** Key under which the deadline wheel tracks this message. */
   deadlineKey: number
@@ -39,6 +42,20 @@ interface Pending {
   backoffMs: number
   signal: AbortSignal | undefined
   onAbort: (() => void) | undefined
+}
+
+/**
+ * How a caller's promise settles: with the answer's payload alone instead of
+ * the whole Reply, and through the caller's own mapping of the value or the
+ * error, applied as the answer (or failure) arrives: no promise reactions
+ * chained after the router's promise.
+ */
+export interface SettleShape {
+  payloadOnly?: boolean
+  /** The promise resolves with `map(value)`; a throw rejects it instead. */
+  map?: (value: unknown) => unknown
+  /** The promise rejects with `mapError(error)`. */
+  mapError?: (error: Error) => Error
 }
 
 /** How long the outcome of a timed-out or aborted request is remembered. */
@@ -62,7 +79,7 @@ export class PendingTable {
    * promise per request on the hot path. `payloadOnly`: resolve with the
    * answer's payload instead of the whole Reply (no mapping promise after it).
    */
-  track (msg: AgentMessage, kind: 'request' | 'send', timeoutMs: number, signal: AbortSignal | undefined, remote: boolean, payloadOnly = false): Promise<unknown> {
+  track (msg: AgentMessage, kind: 'request' | 'send', timeoutMs: number, signal: AbortSignal | undefined, remote: boolean, shape: SettleShape = {}): Promise<unknown> {
     return new Promise<unknown>((resolve, reject) => {
       const p: Pending = {
         msg,
@@ -70,7 +87,9 @@ export class PendingTable {
         startedAt: performance.now(),
         acked: false,
         resolve,
-        payloadOnly,
+        payloadOnly: shape.payloadOnly === true,
+        map: shape.map,
+        mapError: shape.mapError,
         reject,
         deadlineKey: 0,
         retransmitKey: 0,
@@ -110,13 +129,13 @@ export class PendingTable {
     const seconds = (performance.now() - p.startedAt) / 1000
     if (result === undefined) {
       this.init.metrics.requestDuration(seconds, 'error')
-      p.reject(new ZeroStateError('INVALID_ENVELOPE', 'malformed RESPONSE payload'))
+      this.refuse(p, new ZeroStateError('INVALID_ENVELOPE', 'malformed RESPONSE payload'))
     } else if (result.ok) {
       this.init.metrics.requestDuration(seconds, 'ok')
-      p.resolve(p.payloadOnly ? result.output : { payload: result.output, cost: result.cost, agentId })
+      this.fulfil(p, p.payloadOnly ? result.output : { payload: result.output, cost: result.cost, agentId })
     } else {
       this.init.metrics.requestDuration(seconds, 'error')
-      p.reject(errorFromWire(result.error))
+      this.refuse(p, errorFromWire(result.error))
     }
     return undefined
   }
@@ -128,7 +147,7 @@ export class PendingTable {
     this.init.metrics.received('ACK')
     if (p.kind === 'send') {
       this.settle(p)
-      p.resolve(p.payloadOnly ? undefined : { payload: undefined, cost: 0, agentId: msg.from })
+      this.fulfil(p, p.payloadOnly ? undefined : { payload: undefined, cost: 0, agentId: msg.from })
       return
     }
     if (p.acked) return
@@ -159,7 +178,7 @@ export class PendingTable {
     this.retransmits.clear()
     for (const p of [...this.pending.values()]) {
       this.settle(p)
-      p.reject(error())
+      this.refuse(p, error())
     }
     this.finished.clear()
   }
@@ -177,7 +196,36 @@ export class PendingTable {
     this.settle(p)
     if (mark !== undefined) this.finished.set(p.msg.id, mark)
     if (p.kind === 'request') this.init.metrics.requestDuration((performance.now() - p.startedAt) / 1000, 'error')
-    p.reject(error)
+    this.refuse(p, error)
+  }
+
+  private fulfil (p: Pending, value: unknown): void {
+    if (p.map === undefined) {
+      p.resolve(value)
+      return
+    }
+    let mapped: unknown
+    try {
+      mapped = p.map(value)
+    } catch (err) {
+      p.reject(err instanceof Error ? err : new Error(String(err)))
+      return
+    }
+    p.resolve(mapped)
+  }
+
+  private refuse (p: Pending, error: Error): void {
+    if (p.mapError === undefined) {
+      p.reject(error)
+      return
+    }
+    let mapped: Error
+    try {
+      mapped = p.mapError(error)
+    } catch (err) {
+      mapped = err instanceof Error ? err : error
+    }
+    p.reject(mapped)
   }
 
   private settle (p: Pending): void {

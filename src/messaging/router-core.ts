@@ -15,7 +15,7 @@ import { ExpiringMap } from '../util/expiring-map.ts'
 import { DeadlineWheel } from './deadline-wheel.ts'
 import { MessageIdGenerator, NO_CORRELATION } from './message-ids.ts'
 import type { DropReason, MessagingMetrics } from './messaging-metrics.ts'
-import { PendingTable } from './pending-table.ts'
+import { PendingTable, type SettleShape } from './pending-table.ts'
 import { resultToPayload, type TaskResult } from './response-payload.ts'
 import type { AgentTask, InboundInfo, LocalAgent, ServiceHandler, Transport } from './router-types.ts'
 
@@ -128,7 +128,16 @@ export class RouterCore {
 
   /** Like {@link RouterCore.call}, resolving with the RESPONSE payload alone. */
   callForPayload (msg: AgentMessage, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
-    return this.track(msg, 'request', timeoutMs, signal, true)
+    return this.track(msg, 'request', timeoutMs, signal, PAYLOAD_ONLY)
+  }
+
+  /**
+   * Like {@link RouterCore.callForPayload}, with the caller's mapping of the
+   * payload and of a failure applied as the answer arrives (one promise for a
+   * caller that would otherwise chain its own reactions).
+   */
+  callMapped (msg: AgentMessage, timeoutMs: number, signal: AbortSignal | undefined, map: (payload: unknown) => unknown, mapError: (error: Error) => Error): Promise<unknown> {
+    return this.track(msg, 'request', timeoutMs, signal, { payloadOnly: true, map, mapError })
   }
 
   /**
@@ -162,16 +171,16 @@ export class RouterCore {
   }
 
   /** Validate, then hand to the pending table; synchronous failures become rejections. */
-  private track (msg: AgentMessage, kind: 'request' | 'send', timeoutMs: number, signal?: AbortSignal, payloadOnly = false): Promise<unknown> {
+  private track (msg: AgentMessage, kind: 'request' | 'send', timeoutMs: number, signal?: AbortSignal, shape?: SettleShape): Promise<unknown> {
     try {
       this.checkOpen()
       this.addresses.parse(msg.to)
       if (this.pending.has(msg.id)) throw new ZeroStateError('INVALID_ARGUMENT', `a message with id ${msg.id} is already waiting for an answer`)
       if (signal?.aborted === true) throw new AbortedError('aborted before sending', { cause: signal.reason })
     } catch (err) {
-      return Promise.reject(err)
+      return Promise.reject(shape?.mapError === undefined ? err : shape.mapError(err instanceof Error ? err : new Error(String(err))))
     }
-    return this.pending.track(msg, kind, timeoutMs, signal, !this.isLocal(msg.to), payloadOnly)
+    return this.pending.track(msg, kind, timeoutMs, signal, !this.isLocal(msg.to), shape)
   }
 
   /** A local caller gave up on a task of a local agent: let the agent drop or abort it. */
@@ -484,6 +493,8 @@ export class RouterCore {
     this.dedup.clear()
   }
 }
+
+const PAYLOAD_ONLY: SettleShape = { payloadOnly: true }
 
 function expectsAnswer (msg: AgentMessage): boolean {
   return msg.correlationId === msg.id && msg.correlationId !== NO_CORRELATION

@@ -110,6 +110,20 @@ describe('messaging across 3 real nodes', () => {
     await gated.stop()
   })
 
+  it('callMapped settles with the caller\'s mapping of the answer, of a throw in it, and of a failure', async () => {
+    const echo = await b.spawnAgent({ name: 'mapped-echo', handle: (t: unknown) => t })
+    const request = (payload: unknown, id: string): AgentMessage => ({ id, correlationId: id, type: 'REQUEST', delivery: 'BEST_EFFORT', timestamp: Date.now(), ttl: 2000, priority: 0, from: a.did, to: echo.id, replyTo: a.did, payload })
+    const tag = (err: Error): Error => new ZeroStateError('COORDINATOR_UNAVAILABLE', 'mapped', { cause: err })
+    expect(await a.internals.core.callMapped(request(20, 'a1'.repeat(16)), 2000, undefined, answer => (answer as number) + 1, tag)).toBe(21)
+    const thrown = await a.internals.core.callMapped(request(1, 'a2'.repeat(16)), 2000, undefined, () => { throw new ZeroStateError('LOCK_CONFLICT', 'held') }, tag).catch((e: unknown) => e)
+    expect(isZeroStateError(thrown, 'LOCK_CONFLICT')).toBe(true)
+    const hang = await b.spawnAgent({ name: 'mapped-hang', handle: async () => await new Promise(() => {}) })
+    const late = await a.internals.core.callMapped({ ...request(1, 'a3'.repeat(16)), to: hang.id }, 50, undefined, answer => answer, tag).catch((e: unknown) => e)
+    expect(isZeroStateError(late, 'COORDINATOR_UNAVAILABLE')).toBe(true)
+    expect((late as Error).cause).toMatchObject({ code: 'TIMEOUT' })
+    await Promise.all([echo.stop(), hang.stop({ timeout: 0 })])
+  })
+
   it('drops an envelope whose from names another node than its sender', async () => {
     let calls = 0
     const target = await b.spawnAgent({ name: 'target', handle: () => { calls++; return 'ok' } })
