@@ -10,6 +10,7 @@ import type { DiscoveryMetrics } from './discovery-metrics.ts'
 import type { AgentLoad } from './heartbeat.ts'
 import type { InFlightRequests } from './in-flight.ts'
 import { DEFAULT_STRATEGY, type SelectionContext, type SelectorRegistry } from './selectors.ts'
+import { DEFAULT_TIMEOUT_MS } from '../messaging/message-bus.ts'
 
 /** Errors that mean "this agent did not get the task": another candidate may be tried. */
 const GONE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['AGENT_NOT_FOUND', 'AGENT_STOPPED', 'DELIVERY_FAILED'])
@@ -93,6 +94,9 @@ export function createCapabilityCaller (init: CapabilityCallerInit): SelectingCa
     }
     const tried = new Set<string>()
     let lastGone: unknown
+    // Another candidate is tried only while the request has time left: a "gone" answer that comes
+    // at its deadline (an unreachable node's message expiring) ends the request, naming that agent.
+    const deadline = now() + (typeof options.timeout === 'number' && options.timeout > 0 ? options.timeout : DEFAULT_TIMEOUT_MS)
     try {
       for (;;) {
         if (options.signal?.aborted === true) throw new AbortedError('aborted while selecting an agent', { cause: options.signal.reason })
@@ -120,7 +124,7 @@ export function createCapabilityCaller (init: CapabilityCallerInit): SelectingCa
         try {
           reply = await send(chosen.id)
         } catch (err) {
-          if (!isAgentGone(err)) throw err
+          if (!isAgentGone(err) || now() >= deadline) throw err
           lastGone = err
           if (isZeroStateError(err, 'AGENT_NOT_FOUND')) init.forget(chosen.id)
           metrics.selectionRetries.inc()

@@ -12,7 +12,7 @@ import { Registry } from 'prom-client'
 const NODE = 'did:key:z6MkNode'
 const id = (name: string): string => `${NODE}#${name}`
 
-function setup (agents: Array<[string, string[]]>) {
+function setup (agents: Array<[string, string[]]>, now: () => number = () => 2000) {
   const table = new DirectoryTable({ missedHeartbeats: 3 })
   const announced: AnnouncedAgent[] = agents.map(([name, capabilities]) => ({ id: id(name), capabilities, load: { running: 0, queued: 0, concurrency: 1 } }))
   table.apply({ nodeDid: NODE, seq: 1, intervalMs: 1000, addrs: [], agents: announced }, 1000, false)
@@ -27,7 +27,7 @@ function setup (agents: Array<[string, string[]]>) {
     metrics: createDiscoveryMetrics(registry),
     forget: agentId => { table.remove(agentId) },
     random: () => 0,
-    now: () => 2000
+    now
   })
   return { table, selectors, caller, registry }
 }
@@ -49,6 +49,20 @@ describe('capability caller', () => {
     const send = async (to: string): Promise<Reply> => ok(to)
     expect((await caller({ capability: 'x', strategy: 'first', exclude: [id('a')] }, send, {})).agentId).toBe(id('b'))
     expect((await caller({ capability: 'x', strategy: 'first', exclude: [id('a'), id('b')] }, send, {})).agentId).toBe(id('a'))
+  })
+
+  it('does not try another candidate once the request\'s time is up: the gone agent is named in the error', async () => {
+    let clock = 2000
+    const { caller } = setup([['a', ['x']], ['b', ['x']]], () => clock)
+    const sent: string[] = []
+    const err = await caller({ capability: 'x', strategy: 'first' }, async to => {
+      sent.push(to)
+      clock += 400 // the message expired undelivered at the request's deadline
+      throw Object.assign(gone('DELIVERY_FAILED'), { details: { agentId: to } })
+    }, { timeout: 400 }).catch((e: unknown) => e)
+    expect(isZeroStateError(err, 'DELIVERY_FAILED')).toBe(true)
+    expect(sent).toEqual([id('a')])
+    expect((err as ZeroStateError).details?.agentId).toBe(id('a'))
   })
 
   it('tries another candidate when the chosen agent is gone, and forgets one that was not found', async () => {
