@@ -50,7 +50,8 @@ class ConcurrentIncrements implements fc.AsyncCommand<Model, Real> {
     }))
     const total = this.perHolder.reduce((a, b) => a + b, 0)
     m.version += total
-    m.value = { count: (m.value?.count ?? 0) + total }
+    // No increments: nothing was written (the key may still not exist).
+    if (total > 0) m.value = { count: (m.value?.count ?? 0) + total }
     expect((await r.clients[0].getState<Value>(KEY))?.value).toEqual(m.value)
     checkWatcher(m, r)
   }
