@@ -1,8 +1,7 @@
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { isZeroStateError } from '../../src/errors.ts'
 import { createNode, type ZeroStateNode } from '../../src/index.ts'
-import { startMesh, stopAll } from '../helpers/mesh.ts'
+import { startEchoPairWithKnownKey, startMesh, stopAll } from '../helpers/mesh.ts'
 
 const started: ZeroStateNode[] = []
 afterAll(async () => { await stopAll(started) })
@@ -22,14 +21,8 @@ async function failure (promise: Promise<unknown>): Promise<{ code: string, ms: 
 // waits at most the bridge's grace for a node coming back (1 s), then fails.
 describe('a node that said goodbye', () => {
   it('is not waited for: requests to its agents fail with DELIVERY_FAILED within a second, not at their deadline, until it comes back with the same key', async () => {
-    const key = await generateKeyPair('Ed25519')
-    const nodes = await startMesh(2, i => ({ heartbeatMs: 100, ...(i === 1 ? { privateKey: key } : {}) }))
-    started.push(...nodes)
-    const [a, b] = nodes as [ZeroStateNode, ZeroStateNode]
-    const spec = { name: 'echo', handle: (t: unknown) => t }
-    const agent = await b.spawnAgent(spec)
-    expect(await a.bus.request(agent.id, 1, { timeout: 2000 })).toBe(1)
-
+    const { a, b, key, spec, agentId } = await startEchoPairWithKnownKey(started)
+    const agent = { id: agentId }
     await b.stop({ timeout: 200 })
     await vi.waitFor(() => { expect(a.internals.libp2p.getConnections().some(c => c.remotePeer.toString() === b.peerId)).toBe(false) })
     const gone = await failure(a.bus.request(agent.id, 2, { timeout: 10_000 }))

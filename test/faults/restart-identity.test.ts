@@ -2,7 +2,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { isZeroStateError } from '../../src/errors.ts'
 import { createNode, type ZeroStateNode } from '../../src/index.ts'
-import { startMesh, stopAll } from '../helpers/mesh.ts'
+import { startEchoPairWithKnownKey, startMesh, stopAll } from '../helpers/mesh.ts'
 
 const started: ZeroStateNode[] = []
 afterAll(async () => { await stopAll(started) })
@@ -62,13 +62,8 @@ describe('a node restarted with the same identity', () => {
   })
 
   it('is reached by a node that only has its old address in the peer store once it dials back', async () => {
-    const key = await generateKeyPair('Ed25519')
-    const nodes = await startMesh(2, i => ({ heartbeatMs: 100, ...(i === 1 ? { privateKey: key } : {}) }))
-    started.push(...nodes)
-    const [a, b] = nodes as [ZeroStateNode, ZeroStateNode]
-    const spec = { name: 'echo', handle: (t: unknown) => t }
-    const agent = await b.spawnAgent(spec)
-    expect(await a.bus.request(agent.id, 1, { timeout: 2000 })).toBe(1)
+    const { a, b, key, spec, agentId } = await startEchoPairWithKnownKey(started)
+    const agent = { id: agentId }
     await b.stop({ timeout: 200 })
     const b2 = await createNode({ privateKey: key, heartbeatMs: 100, bootstrap: a.multiaddrs.map(String) })
     started.push(b2)

@@ -2,6 +2,8 @@
  * Test helper: n real nodes on 127.0.0.1 (port 0), fully connected, each
  * having seen every other node's inbox subscription.
  */
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import type { PrivateKey } from '@libp2p/interface'
 import { afterAll, vi } from 'vitest'
 import { createNode, inboxTopic, type NodeInit, type ZeroStateNode } from '../../src/index.ts'
 
@@ -53,4 +55,19 @@ export function meshesStoppedAfterAll (init: NodeInit = { heartbeatMs: 100 }): {
       return nodes
     }
   }
+}
+
+/**
+ * Two nodes a and b (b with a key of its own, so it can be restarted as the
+ * same node) and an echo agent on b that a has reached once.
+ */
+export async function startEchoPairWithKnownKey (started: ZeroStateNode[]): Promise<{ a: ZeroStateNode, b: ZeroStateNode, key: PrivateKey, spec: { name: string, handle: (t: unknown) => unknown }, agentId: string }> {
+  const key = await generateKeyPair('Ed25519')
+  const nodes = await startMesh(2, i => ({ heartbeatMs: 100, ...(i === 1 ? { privateKey: key } : {}) }))
+  started.push(...nodes)
+  const [a, b] = nodes as [ZeroStateNode, ZeroStateNode]
+  const spec = { name: 'echo', handle: (t: unknown) => t }
+  const agent = await b.spawnAgent(spec)
+  if (await a.bus.request(agent.id, 1, { timeout: 2000 }) !== 1) throw new Error('the echo agent did not answer')
+  return { a, b, key, spec, agentId: agent.id }
 }
