@@ -22,7 +22,7 @@
  * Decoding is a trust boundary: the raw size is capped before decoding, the
  * msgpack decoder has length limits, and every field is validated.
  */
-import { Decoder, Encoder } from '@msgpack/msgpack'
+import { Decoder, Encoder, ExtensionCodec } from '@msgpack/msgpack'
 import { ZeroStateError } from '../errors.ts'
 import { DELIVERIES, MESSAGE_TYPES, type AgentMessage, type Delivery, type MessageType } from '../envelope-types.ts'
 import { agentAddress, didFromPublicKey, isValidAgentName, publicKeyFromDid, NODE_KEY_BYTES } from '../identity/did.ts'
@@ -57,7 +57,22 @@ export interface CodecContext {
   impliedToNode?: string
 }
 
-const encoder = new Encoder({ ignoreUndefined: true, initialBufferSize: 512 })
+/**
+ * msgpack would send a Map or Set as an empty map, silently losing its
+ * entries: the encoder refuses them instead (the check rides on the
+ * extension lookup msgpack makes for every object anyway).
+ */
+const refuseCollections = new ExtensionCodec()
+refuseCollections.register({
+  type: 0x7f,
+  encode: (value: unknown) => {
+    if (value instanceof Map || value instanceof Set) throw new TypeError(`a ${value instanceof Map ? 'Map' : 'Set'} is not plain data (convert it to an object or array)`)
+    return null
+  },
+  decode: () => null
+})
+
+const encoder = new Encoder({ ignoreUndefined: true, initialBufferSize: 512, extensionCodec: refuseCollections })
 const decoder = new Decoder({
   maxStrLength: MAX_ENVELOPE_BYTES,
   maxBinLength: MAX_ENVELOPE_BYTES,
@@ -193,7 +208,7 @@ export function encodeEnvelope (msg: AgentMessage, ctx: CodecContext = {}, cache
   try {
     bytes = encoder.encode(wire)
   } catch (cause) {
-    throw new ZeroStateError('INVALID_ARGUMENT', `the ${msg.type} payload cannot be encoded as msgpack (plain data only: no functions, symbols, BigInt or cycles)`, { cause })
+    throw new ZeroStateError('INVALID_ARGUMENT', `the ${msg.type} payload cannot be encoded as msgpack (plain data only: no functions, symbols, BigInt, Map, Set or cycles)`, { cause })
   }
   if (bytes.length > MAX_ENVELOPE_BYTES) {
     throw new ZeroStateError('PAYLOAD_TOO_LARGE', `envelope of ${bytes.length} bytes exceeds ${MAX_ENVELOPE_BYTES}`)

@@ -100,6 +100,19 @@ describe('envelope codec', () => {
     expect(decodeEnvelope(encodeEnvelope({ ...msg, payload: { name: '__proto__' } })).payload).toEqual({ name: '__proto__' })
   })
 
+  it('refuses Map and Set payloads (msgpack would send them as empty maps) and still carries Dates and bytes', () => {
+    const from = didFromPublicKey(new Uint8Array(32))
+    const msg: AgentMessage = { id: 'f'.repeat(32), correlationId: 'f'.repeat(32), type: 'REQUEST', delivery: 'BEST_EFFORT', timestamp: 1, ttl: 0, priority: 0, from, to: from, replyTo: from, payload: null }
+    for (const payload of [new Map([['a', 1]]), { nested: [new Set([1, 2])] }]) {
+      let err: unknown
+      try { encodeEnvelope({ ...msg, payload }) } catch (e) { err = e }
+      expect(isZeroStateError(err, 'INVALID_ARGUMENT')).toBe(true)
+      expect((err as Error).message).toMatch(/Map, Set/)
+    }
+    const when = new Date(1_700_000_000_000)
+    expect(decodeEnvelope(encodeEnvelope({ ...msg, payload: { when, bytes: new Uint8Array([1, 2]) } })).payload).toEqual({ when, bytes: new Uint8Array([1, 2]) })
+  })
+
   it('rejects oversized input before decoding it', () => {
     const err = (() => { try { decodeEnvelope(new Uint8Array(MAX_ENVELOPE_BYTES + 1)); return undefined } catch (e) { return e } })()
     expect(isZeroStateError(err, 'INVALID_ENVELOPE')).toBe(true)

@@ -233,6 +233,8 @@ describe('messaging across 3 real nodes', () => {
     const leaky = await b.spawnAgent({ name: 'leaky', handle: () => ({ callback: () => 1 }) })
     const sendErr = await a.bus.request(leaky.id, { fn: () => 1 }).catch((e: unknown) => e)
     expect(isZeroStateError(sendErr, 'INVALID_ARGUMENT')).toBe(true)
+    const mapErr = await a.bus.request(leaky.id, { lookup: new Map([['k', 1]]) }).catch((e: unknown) => e)
+    expect(isZeroStateError(mapErr, 'INVALID_ARGUMENT')).toBe(true)
     const replyErr = await a.bus.request(leaky.id, 'fine', { timeout: 5_000 }).catch((e: unknown) => e)
     expect(isZeroStateError(replyErr, 'HANDLER_ERROR')).toBe(true)
     await leaky.stop()
