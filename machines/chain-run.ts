@@ -43,6 +43,7 @@ import type { StepAttempt } from '../actors/execute-step.ts'
 import type { ChainPlan, ChainResult, ChainStepResult, ChainStatus } from '../src/chains/chain-types.ts'
 import type { StepRequest } from '../src/workflow/step-executor.ts'
 import { backoffDelay, isRetryable } from '../src/workflow/retry-policy.ts'
+import { addCharge } from '../src/workflow/budget.ts'
 import {
   chainResult, conditionHolds, initialChainContext, planStep, settleAttempt, stepRequest,
   type ChainRunContext, type ChainStepState, type SettledAttempt
@@ -276,7 +277,7 @@ function recorded (context: ChainRunContext, settled: SettledAttempt, startedAt?
   if (step.startedAt === undefined && startedAt !== undefined) patch.startedAt = startedAt
   if (finishedAt !== undefined) patch.finishedAt = finishedAt
   const next = withStep(context, patch)
-  return { steps: next.steps, spent: context.spent + settled.charged, lastAttempt: settled }
+  return { steps: next.steps, spent: addCharge(context.spent, settled.charged, context.chain.totalBudget), lastAttempt: settled }
 }
 
 /** The current step failed: the run becomes failing (keeping the first failure as its cause). */

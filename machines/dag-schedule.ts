@@ -16,7 +16,7 @@ import type { StepRequest } from '../src/workflow/step-executor.ts'
 import type { DagFailurePolicy, DagNodeStatus, DagRunStatus, DagSpec } from '../src/dags/dag-types.ts'
 import type { DagGraph } from './dag-graph.ts'
 import { backoffDelay, isRetryable, resolveRetryPolicy } from '../src/workflow/retry-policy.ts'
-import { settleCost, stepBudgetDecision } from '../src/workflow/budget.ts'
+import { addCharge, settleCost, stepBudgetDecision } from '../src/workflow/budget.ts'
 import { heapPop, heapPush } from './ready-heap.ts'
 import { attemptStart, retryTimer, timeoutTimer } from './dag-attempt.ts'
 
@@ -192,7 +192,7 @@ export function stepSucceeded (ctx: DagRunContext, index: number, attempt: numbe
   const node = endAttempt(ctx, index, attempt, outcome, fx)
   if (node === undefined) return
   const settlement = settleCost(node.grant, outcome.cost)
-  ctx.charged += settlement.charged
+  ctx.charged = addCharge(ctx.charged, settlement.charged, ctx.spec.totalBudget)
   const cost = node.cost + settlement.charged
   if (settlement.error !== undefined) {
     ctx.nodes[index] = withoutGrant({ ...node, cost, agentId: outcome.agentId })

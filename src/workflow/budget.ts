@@ -71,3 +71,21 @@ export function settleCost (grant: number | undefined, reportedCost: number): Co
     error: { code: 'BUDGET_EXCEEDED', message: `reported cost ${cost} exceeds the step budget ${grant}`, details: { cost, budget: grant } }
   }
 }
+
+/**
+ * The run's spending after charging `charged`. Every charge is at most its
+ * grant and grants never add up to more than what was left, so the sum can
+ * pass the total only by floating-point dust (fractional shares added in
+ * another order than they were taken): that dust is dropped, keeping
+ * "charged ≤ total budget" exact. A larger excess is kept, so a bug shows.
+ *
+ * @example
+ * ```ts
+ * addCharge(0.1, 0.2, 0.3) // 0.3, not 0.30000000000000004
+ * ```
+ */
+export function addCharge (spent: number, charged: number, totalBudget: number | undefined): number {
+  const sum = spent + charged
+  if (totalBudget === undefined || sum <= totalBudget) return sum
+  return sum - totalBudget <= Math.max(totalBudget, 1) * 1e-9 ? totalBudget : sum
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { settleCost, stepBudgetDecision } from '../../src/workflow/budget.ts'
+import { addCharge, settleCost, stepBudgetDecision } from '../../src/workflow/budget.ts'
 
 describe('budget rules', () => {
   it('lets any step start when there is no total budget', () => {
@@ -38,4 +38,13 @@ describe('budget rules', () => {
   it('fails a cost above the grant with BUDGET_EXCEEDED and charges the grant', () => {
     expect(settleCost(5, 7)).toMatchObject({ charged: 5, error: { code: 'BUDGET_EXCEEDED', details: { cost: 7, budget: 5 } } })
   })
+
+  it('adds a charge without letting floating-point dust pass the total budget, but keeps a real excess', () => {
+    expect(0.1 + 0.2).toBeGreaterThan(0.3)
+    expect(addCharge(0.1, 0.2, 0.3)).toBe(0.3)
+    expect(addCharge(2, 3, undefined)).toBe(5)
+    expect(addCharge(2, 3, 10)).toBe(5)
+    expect(addCharge(9, 2, 10)).toBe(11)
+  })
 })
+
