@@ -11,6 +11,7 @@ import { createNode, encodeEnvelope, inboxTopic, type AgentMessage, type ZeroSta
 import { createLibp2pHost, type Libp2pHost, type SignaturePolicy } from '../src/net/libp2p-host.ts'
 import { MAX_FRAME_BYTES } from '../src/envelope/frame.ts'
 import { latencies, percentile, printRows, rate, xstatePingPongMs, type BenchRow } from './bench-util.ts'
+import { startDesignFloor } from './design-floor.ts'
 
 const SUITE = 'messaging'
 
@@ -34,7 +35,18 @@ async function rawPair (policy: SignaturePolicy): Promise<[Libp2pHost, Libp2pHos
   return [a, b]
 }
 
-interface PolicyResult { rawP50: number, rawP99: number, p50: number, p99: number, serviceP50: number, rawPerSecond: number, perSecond: number }
+interface PolicyResult {
+  rawP50: number
+  rawP99: number
+  p50: number
+  p99: number
+  serviceP50: number
+  /** The design floor's round trips (see design-floor.ts): msgpack envelopes only, and with an XState idle/busy agent. */
+  envelopeFloorP50: number
+  agentFloorP50: number
+  rawPerSecond: number
+  perSecond: number
+}
 
 /**
  * Raw gossipsub against ZeroState with one signature policy. Round trips are
@@ -53,7 +65,7 @@ async function comparePolicy (policy: SignaturePolicy, n: number, rawBurst: numb
       void rb.services.pubsub.publish('a', reply).catch(() => {})
     })
     let answered: () => void = () => {}
-    ra.services.pubsub.addEventListener('message', () => { answered() })
+    ra.services.pubsub.addEventListener('message', evt => { if (evt.detail.topic === 'a') answered() })
     const payload = new Uint8Array(96)
     let seq = 0
     const rawOnce = async (): Promise<void> => {
@@ -71,20 +83,26 @@ async function comparePolicy (policy: SignaturePolicy, n: number, rawBurst: numb
     // The same request answered by a node-level service instead of an agent actor: shows the agent's share.
     b.internals.core.registerService('bench-echo', msg => msg.payload)
     const serviceOnce = async (): Promise<unknown> => await a.bus.request(`${b.did}#_bench-echo`, task)
-    for (let i = 0; i < 200; i++) { await rawOnce(); await zsOnce(); await serviceOnce() }
+    // The least any implementation of the design adds to the raw round trip, on the raw pair itself.
+    const envelopeFloor = await startDesignFloor(ra, rb, 'envelope', task)
+    const agentFloor = await startDesignFloor(ra, rb, 'agent', task)
+    for (let i = 0; i < 200; i++) { await rawOnce(); await zsOnce(); await serviceOnce(); await envelopeFloor.once(); await agentFloor.once() }
 
     const raw: number[] = []
     const zs: number[] = []
     const service: number[] = []
+    const floors: [number[], number[]] = [[], []]
     const block = 100
     for (let done = 0; done < n; done += block) {
       raw.push(...await latencies(block, rawOnce))
       zs.push(...await latencies(block, zsOnce))
       service.push(...await latencies(block, serviceOnce))
+      floors[0].push(...await latencies(block, envelopeFloor.once))
+      floors[1].push(...await latencies(block, agentFloor.once))
     }
-    raw.sort((x, y) => x - y)
-    zs.sort((x, y) => x - y)
-    service.sort((x, y) => x - y)
+    envelopeFloor.stop()
+    agentFloor.stop()
+    for (const samples of [raw, zs, service, ...floors]) samples.sort((x, y) => x - y)
 
     // One-way throughput, raw.
     let rawReceived = 0
@@ -114,7 +132,7 @@ async function comparePolicy (policy: SignaturePolicy, n: number, rawBurst: numb
     await Promise.race([finished, new Promise(resolve => setTimeout(resolve, 60_000))])
     const perSecond = received / ((performance.now() - t0) / 1000)
 
-    return { rawP50: percentile(raw, 0.5), rawP99: percentile(raw, 0.99), p50: percentile(zs, 0.5), p99: percentile(zs, 0.99), serviceP50: percentile(service, 0.5), rawPerSecond, perSecond }
+    return { rawP50: percentile(raw, 0.5), rawP99: percentile(raw, 0.99), p50: percentile(zs, 0.5), p99: percentile(zs, 0.99), serviceP50: percentile(service, 0.5), envelopeFloorP50: percentile(floors[0], 0.5), agentFloorP50: percentile(floors[1], 0.5), rawPerSecond, perSecond }
   } finally {
     await Promise.all([ra.stop(), rb.stop(), a.stop(), b.stop()])
   }
@@ -174,6 +192,8 @@ export async function benchMessaging (options: { n?: number, burst?: number } = 
       { suite: SUITE, metric: `remote request/response p50 (${policy})`, value: r.p50, unit: 'ms', baseline: r.rawP50, ratio: r.p50 / r.rawP50, target: '<= 1.15x raw', pass: r.p50 / r.rawP50 <= 1.15 },
       { suite: SUITE, metric: `remote request/response p99 (${policy})`, value: r.p99, unit: 'ms', baseline: r.rawP99, ratio: r.p99 / r.rawP99 },
       { suite: SUITE, metric: `remote request to a node service, no agent actor, p50 (${policy})`, value: r.serviceP50, unit: 'ms', baseline: r.rawP50, ratio: r.serviceP50 / r.rawP50 },
+      { suite: SUITE, metric: `design floor p50: raw + msgpack envelopes (${policy})`, value: r.envelopeFloorP50, unit: 'ms', baseline: r.rawP50, ratio: r.envelopeFloorP50 / r.rawP50 },
+      { suite: SUITE, metric: `design floor p50: raw + msgpack envelopes + XState idle/busy agent (${policy})`, value: r.agentFloorP50, unit: 'ms', baseline: r.rawP50, ratio: r.agentFloorP50 / r.rawP50 },
       { suite: SUITE, metric: `raw gossipsub one-way (${policy})`, value: r.rawPerSecond, unit: 'msg/s' },
       { suite: SUITE, metric: `remote one-way envelopes (${policy})`, value: r.perSecond, unit: 'env/s', baseline: r.rawPerSecond, ratio: r.perSecond / r.rawPerSecond, target: '>= 20,000/s', pass: r.perSecond >= 20_000 }
     )
