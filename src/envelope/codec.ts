@@ -26,6 +26,8 @@ import { Decoder, Encoder, ExtensionCodec } from '@msgpack/msgpack'
 import { ZeroStateError } from '../errors.ts'
 import { DELIVERIES, MESSAGE_TYPES, type AgentMessage, type Delivery, type MessageType } from '../envelope-types.ts'
 import { agentAddress, didFromPublicKey, isValidAgentName, publicKeyFromDid, NODE_KEY_BYTES } from '../identity/did.ts'
+import { decodeUtf8, MsgpackFormatError, MsgpackReader } from './msgpack-reader.ts'
+import { MsgpackWriter } from './msgpack-writer.ts'
 
 /** Wire format version. */
 export const ENVELOPE_VERSION = 1
@@ -84,20 +86,6 @@ const decoder = new Decoder({
 const TYPE_CODE = new Map<MessageType, number>(MESSAGE_TYPES.map((t, i) => [t, i + 1]))
 const DELIVERY_CODE = new Map<Delivery, number>(DELIVERIES.map((d, i) => [d, i]))
 const textEncoder = new TextEncoder()
-const textDecoder = new TextDecoder('utf-8', { fatal: true })
-const HEX = /^[0-9a-f]{32}$/
-
-/** 32 lowercase hex chars -> 16 bytes. */
-export function idToBytes (id: string): Uint8Array {
-  if (id.length === 32) {
-    const bytes = Buffer.from(id, 'hex')
-    // Buffer.from stops at the first non-hex character; uppercase would not round-trip.
-    if (bytes.length === ID_BYTES && id === id.toLowerCase()) return bytes
-  }
-  if (!HEX.test(id)) throw new ZeroStateError('INVALID_ARGUMENT', `message id must be 32 lowercase hex characters, got "${id.slice(0, 40)}"`)
-  return Buffer.from(id, 'hex')
-}
-
 function bytesToId (bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
 }
@@ -118,10 +106,15 @@ export function addressToBytes (address: string): Uint8Array {
 /**
  * Memo of node key -> DID (base58 is the costliest step of decoding). A pure
  * function's cache: nothing about one node is visible to another through it.
+ * The last key looked up is checked first (a burst of envelopes mostly comes
+ * from one sender).
  */
 const didMemo = new Map<string, string>()
+let lastKey = new Uint8Array(0)
+let lastDid = ''
 
 function didOfKey (key: Uint8Array): string {
+  if (sameBytes(key, lastKey)) return lastDid
   const hex = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('hex')
   let did = didMemo.get(hex)
   if (did === undefined) {
@@ -129,7 +122,15 @@ function didOfKey (key: Uint8Array): string {
     if (didMemo.size >= 8192) didMemo.clear()
     didMemo.set(hex, did)
   }
+  lastKey = key.slice()
+  lastDid = did
   return did
+}
+
+function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 function bytesToAddress (bytes: Uint8Array, field: string): string {
@@ -137,7 +138,7 @@ function bytesToAddress (bytes: Uint8Array, field: string): string {
   const did = didOfKey(bytes.subarray(0, NODE_KEY_BYTES))
   let name: string
   try {
-    name = textDecoder.decode(bytes.subarray(NODE_KEY_BYTES))
+    name = decodeUtf8(bytes, NODE_KEY_BYTES, bytes.length)
   } catch (cause) {
     throw malformed(`${field}: agent name is not utf-8`, cause)
   }
@@ -163,38 +164,10 @@ function addressBytes (address: string, cache: AddressBytesCache | undefined): U
   return cache === undefined ? addressToBytes(address) : cache.get(address)
 }
 
-/** The wire map, before msgpack. Exposed for signing. */
-export function envelopeToWire (msg: AgentMessage, ctx: CodecContext = {}, cache?: AddressBytesCache): Record<string, unknown> {
-  const typeCode = TYPE_CODE.get(msg.type)
-  const deliveryCode = DELIVERY_CODE.get(msg.delivery)
-  if (typeCode === undefined) throw new ZeroStateError('INVALID_ARGUMENT', `unknown message type ${String(msg.type)}`)
-  if (deliveryCode === undefined) throw new ZeroStateError('INVALID_ARGUMENT', `unknown delivery ${String(msg.delivery)}`)
-  const wire: Record<string, unknown> = { v: ENVELOPE_VERSION, i: idToBytes(msg.id) }
-  if (msg.correlationId !== msg.id) wire.c = idToBytes(msg.correlationId)
-  wire.t = typeCode
-  wire.d = deliveryCode
-  wire.s = msg.timestamp
-  wire.l = msg.ttl
-  wire.p = msg.priority
-  wire.f = addressBytes(msg.from, cache)
-  if (msg.to !== '') {
-    const implied = ctx.impliedToNode
-    if (implied !== undefined && msg.to.startsWith(implied) && msg.to.charCodeAt(implied.length) === 35 /* # */) {
-      wire.o = msg.to.slice(implied.length + 1)
-    } else {
-      wire.o = addressBytes(msg.to, cache)
-    }
-  }
-  if (msg.replyTo !== msg.from) wire.r = addressBytes(msg.replyTo, cache)
-  if (msg.payload !== undefined) wire.a = msg.payload
-  if (msg.attempt !== undefined && msg.attempt !== 0) wire.n = msg.attempt
-  if (msg.budget !== undefined) wire.b = msg.budget
-  if (msg.signature !== undefined) wire.g = msg.signature
-  return wire
-}
-
 /**
- * Encode an envelope to its msgpack wire form.
+ * Encode an envelope to its msgpack wire form: the header is written field
+ * by field (the table above, in that order, signature last), the payload by
+ * @msgpack/msgpack.
  *
  * @example
  * ```ts
@@ -203,15 +176,77 @@ export function envelopeToWire (msg: AgentMessage, ctx: CodecContext = {}, cache
  * ```
  */
 export function encodeEnvelope (msg: AgentMessage, ctx: CodecContext = {}, cache?: AddressBytesCache): Uint8Array {
-  const wire = envelopeToWire(msg, ctx, cache)
+  const typeCode = TYPE_CODE.get(msg.type)
+  const deliveryCode = DELIVERY_CODE.get(msg.delivery)
+  if (typeCode === undefined) throw new ZeroStateError('INVALID_ARGUMENT', `unknown message type ${String(msg.type)}`)
+  if (deliveryCode === undefined) throw new ZeroStateError('INVALID_ARGUMENT', `unknown delivery ${String(msg.delivery)}`)
+  // Everything that can throw or run user code (address parsing, the payload's msgpack) comes before the writer is used.
+  const from = addressBytes(msg.from, cache)
+  let to: Uint8Array | string | undefined
+  if (msg.to !== '') {
+    const implied = ctx.impliedToNode
+    to = implied !== undefined && msg.to.startsWith(implied) && msg.to.charCodeAt(implied.length) === 35 /* # */
+      ? msg.to.slice(implied.length + 1)
+      : addressBytes(msg.to, cache)
+  }
+  const replyTo = msg.replyTo === msg.from ? undefined : addressBytes(msg.replyTo, cache)
+  const payload = msg.payload === undefined ? undefined : encodePayload(msg)
+  const hasCorrelation = msg.correlationId !== msg.id
+  const attempt = msg.attempt !== undefined && msg.attempt !== 0 ? msg.attempt : undefined
+  const w = writer
+  w.fixmap(8 + (hasCorrelation ? 1 : 0) + (to === undefined ? 0 : 1) + (replyTo === undefined ? 0 : 1) + (payload === undefined ? 0 : 1) +
+    (attempt === undefined ? 0 : 1) + (msg.budget === undefined ? 0 : 1) + (msg.signature === undefined ? 0 : 1))
+  w.key('v'); w.uint(ENVELOPE_VERSION)
+  w.key('i'); writeId(w, msg.id)
+  if (hasCorrelation) { w.key('c'); writeId(w, msg.correlationId) }
+  w.key('t'); w.uint(typeCode)
+  w.key('d'); w.uint(deliveryCode)
+  w.key('s'); writeUint(w, msg.timestamp, 'timestamp')
+  w.key('l'); writeUint(w, msg.ttl, 'ttl')
+  w.key('p'); writeUint(w, msg.priority, 'priority')
+  w.key('f'); w.bin(from)
+  if (to !== undefined) { w.key('o'); if (typeof to === 'string') w.str(to); else w.bin(to) }
+  if (replyTo !== undefined) { w.key('r'); w.bin(replyTo) }
+  if (payload !== undefined) { w.key('a'); w.raw(payload) }
+  if (attempt !== undefined) { w.key('n'); writeUint(w, attempt, 'attempt') }
+  if (msg.budget !== undefined) { w.key('b'); w.number(msg.budget) }
+  if (msg.signature !== undefined) { w.key('g'); w.bin(msg.signature) }
+  if (w.length > MAX_ENVELOPE_BYTES) {
+    const size = w.length
+    w.reset()
+    throw new ZeroStateError('PAYLOAD_TOO_LARGE', `envelope of ${size} bytes exceeds ${MAX_ENVELOPE_BYTES}`)
+  }
+  return w.take()
+}
+
+/** The one writer envelopes are encoded with (encoding is synchronous and never reentrant). */
+const writer = new MsgpackWriter(4096)
+
+function writeId (w: MsgpackWriter, id: string): void {
+  if (!w.hexBin(id, ID_BYTES)) {
+    w.reset()
+    throw new ZeroStateError('INVALID_ARGUMENT', `message id must be 32 lowercase hex characters, got "${String(id).slice(0, 40)}"`)
+  }
+}
+
+function writeUint (w: MsgpackWriter, n: number, field: string): void {
+  if (!(Number.isSafeInteger(n) && n >= 0)) {
+    w.reset()
+    throw new ZeroStateError('INVALID_ARGUMENT', `${field} must be a non-negative integer, got ${String(n)}`)
+  }
+  w.uint(n)
+}
+
+/** The payload's msgpack bytes (a view into the encoder's buffer: copy before the next encode). */
+function encodePayload (msg: AgentMessage): Uint8Array {
   let bytes: Uint8Array
   try {
-    bytes = encoder.encode(wire)
+    bytes = encoder.encodeSharedRef(msg.payload)
   } catch (cause) {
     throw new ZeroStateError('INVALID_ARGUMENT', `the ${msg.type} payload cannot be encoded as msgpack (plain data only: no functions, symbols, BigInt, Map, Set or cycles)`, { cause })
   }
   if (bytes.length > MAX_ENVELOPE_BYTES) {
-    throw new ZeroStateError('PAYLOAD_TOO_LARGE', `envelope of ${bytes.length} bytes exceeds ${MAX_ENVELOPE_BYTES}`)
+    throw new ZeroStateError('PAYLOAD_TOO_LARGE', `the ${msg.type} payload of ${bytes.length} bytes exceeds ${MAX_ENVELOPE_BYTES}`)
   }
   // Receivers refuse "__proto__" keys (prototype pollution); refuse them here, where the sender can be told.
   // The byte search is cheap; the walk only confirms a hit (the string may be a value, not a key).
@@ -237,36 +272,118 @@ function hasProtoKey (value: unknown): boolean {
   return false
 }
 
-/** Decode msgpack under the same limits as envelopes. */
-export function decodeValue (bytes: Uint8Array): unknown {
-  if (bytes.length > MAX_ENVELOPE_BYTES * 2) throw new EnvelopeDecodeError('oversized', `${bytes.length} bytes`)
-  try {
-    return decoder.decode(bytes)
-  } catch (cause) {
-    throw malformed('not valid msgpack', cause)
-  }
-}
-
 /**
  * Decode and validate one envelope. Throws {@link EnvelopeDecodeError}
  * (code `INVALID_ENVELOPE`, `reason` malformed | oversized | unknown_version | unknown_type).
- * A `to` sent in the compact form is completed from `ctx.impliedToNode`, or
- * left relative (`#name`) when no context is given.
+ * Fields may come in any order and any msgpack form; unknown or repeated
+ * fields are malformed. A `to` sent in the compact form is completed from
+ * `ctx.impliedToNode`, or left relative (`#name`) when no context is given.
  */
 export function decodeEnvelope (bytes: Uint8Array, ctx: CodecContext = {}): AgentMessage {
   if (!(bytes instanceof Uint8Array)) throw malformed('not bytes')
   if (bytes.length > MAX_ENVELOPE_BYTES) throw new EnvelopeDecodeError('oversized', `envelope of ${bytes.length} bytes exceeds ${MAX_ENVELOPE_BYTES}`)
-  return envelopeFromWire(decodeValue(bytes), ctx)
+  let fields: WireFields
+  try {
+    fields = readFields(bytes)
+  } catch (err) {
+    if (err instanceof EnvelopeDecodeError) throw err
+    throw malformed(err instanceof MsgpackFormatError ? `not a valid envelope: ${err.message}` : 'not valid msgpack', err)
+  }
+  return envelopeFromFields(fields, bytes, ctx)
 }
 
-/** Validate a decoded wire map and build the message. */
-export function envelopeFromWire (raw: unknown, ctx: CodecContext = {}): AgentMessage {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || raw instanceof Uint8Array) throw malformed('envelope is not a map')
-  const w = raw as Record<string, unknown>
-  for (const key of Object.keys(w)) {
-    if (!KNOWN_KEYS.has(key)) throw malformed(`unknown field "${key.slice(0, 16)}"`)
+/** The header fields as read (raw values, not yet validated); `a` is the payload's byte range. */
+interface WireFields {
+  v?: number
+  i?: Uint8Array
+  c?: Uint8Array
+  t?: number
+  d?: number
+  s?: number
+  l?: number
+  p?: number
+  f?: Uint8Array
+  o?: Uint8Array | string
+  r?: Uint8Array
+  aStart: number
+  aEnd: number
+  n?: number
+  b?: number
+  g?: Uint8Array
+  /** A key that is not a field (reported after the version check). */
+  unknown?: string
+}
+
+const KEY_BITS: Record<number, number> = {}
+for (const [i, k] of ['v', 'i', 'c', 't', 'd', 's', 'l', 'p', 'f', 'o', 'r', 'a', 'n', 'b', 'g'].entries()) KEY_BITS[k.charCodeAt(0)] = 1 << i
+
+function readFields (bytes: Uint8Array): WireFields {
+  const r = new MsgpackReader(bytes)
+  const entries = r.mapHeader()
+  const f: WireFields = { aStart: -1, aEnd: -1 }
+  let seen = 0
+  for (let e = 0; e < entries; e++) {
+    let code = r.shortKey()
+    if (code === -1) {
+      if (!r.atStr) throw malformed('field names must be strings')
+      const name = r.str()
+      code = name.length === 1 ? name.charCodeAt(0) : -1
+      if (code === -1 || KEY_BITS[code] === undefined) {
+        f.unknown ??= name
+        r.skip()
+        continue
+      }
+    }
+    const bit = KEY_BITS[code]
+    if (bit === undefined) {
+      f.unknown ??= String.fromCharCode(code)
+      r.skip()
+      continue
+    }
+    if ((seen & bit) !== 0) throw malformed(`field "${String.fromCharCode(code)}" appears twice`)
+    seen |= bit
+    switch (code) {
+      case 0x76: f.v = readNumber(r, 'v'); break // v
+      case 0x69: f.i = readBin(r, 'i'); break // i
+      case 0x63: f.c = readBin(r, 'c'); break // c
+      case 0x74: f.t = readNumber(r, 't'); break // t
+      case 0x64: f.d = readNumber(r, 'd'); break // d
+      case 0x73: f.s = readNumber(r, 's'); break // s
+      case 0x6c: f.l = readNumber(r, 'l'); break // l
+      case 0x70: f.p = readNumber(r, 'p'); break // p
+      case 0x66: f.f = readBin(r, 'f'); break // f
+      case 0x6f: f.o = r.atStr ? r.str() : readBin(r, 'o'); break // o
+      case 0x72: f.r = readBin(r, 'r'); break // r
+      case 0x61: f.aStart = r.offset; r.skip(); f.aEnd = r.offset; break // a
+      case 0x6e: f.n = readNumber(r, 'n'); break // n
+      case 0x62: f.b = readNumber(r, 'b'); break // b
+      case 0x67: f.g = readBin(r, 'g'); break // g
+    }
   }
+  if (!r.atEnd) throw malformed('bytes after the envelope')
+  return f
+}
+
+function readNumber (r: MsgpackReader, field: string): number {
+  try {
+    return r.number()
+  } catch (err) {
+    throw malformed(`${field}: expected a number`, err)
+  }
+}
+
+function readBin (r: MsgpackReader, field: string): Uint8Array {
+  try {
+    return r.bin()
+  } catch (err) {
+    throw malformed(`${field}: expected bytes`, err)
+  }
+}
+
+/** Validate the fields read and build the message. */
+function envelopeFromFields (w: WireFields, bytes: Uint8Array, ctx: CodecContext): AgentMessage {
   if (w.v !== ENVELOPE_VERSION) throw new EnvelopeDecodeError('unknown_version', `unsupported envelope version ${String(w.v).slice(0, 16)}`)
+  if (w.unknown !== undefined) throw malformed(`unknown field "${w.unknown.slice(0, 16)}"`)
   const id = bytesToId(bin(w.i, 'i', ID_BYTES))
   const correlationId = w.c === undefined ? id : bytesToId(bin(w.c, 'c', ID_BYTES))
   const typeCode = uint(w.t, 't', 255)
@@ -283,13 +400,14 @@ export function envelopeFromWire (raw: unknown, ctx: CodecContext = {}): AgentMe
     if (!isValidAgentName(w.o)) throw malformed('to: bad agent name')
     to = ctx.impliedToNode === undefined ? `#${w.o}` : agentAddress(ctx.impliedToNode, w.o)
   } else if (w.o !== undefined) {
-    to = bytesToAddress(binAny(w.o, 'o'), 'to')
+    to = bytesToAddress(w.o, 'to')
   }
-  const replyTo = w.r === undefined ? from : bytesToAddress(binAny(w.r, 'r'), 'replyTo')
-  const msg: AgentMessage = { id, correlationId, type, delivery, timestamp, ttl, priority, from, to, replyTo, payload: w.a }
+  const replyTo = w.r === undefined ? from : bytesToAddress(w.r, 'replyTo')
+  const payload = w.aStart === -1 ? undefined : decodePayload(bytes.subarray(w.aStart, w.aEnd))
+  const msg: AgentMessage = { id, correlationId, type, delivery, timestamp, ttl, priority, from, to, replyTo, payload }
   if (w.n !== undefined) msg.attempt = uint(w.n, 'n', MAX_ATTEMPT)
   if (w.b !== undefined) {
-    if (typeof w.b !== 'number' || !Number.isFinite(w.b) || w.b < 0) throw malformed('budget must be a finite number >= 0')
+    if (!Number.isFinite(w.b) || w.b < 0) throw malformed('budget must be a finite number >= 0')
     msg.budget = w.b
   }
   if (w.g !== undefined) msg.signature = bin(w.g, 'g', SIGNATURE_BYTES)
@@ -297,7 +415,13 @@ export function envelopeFromWire (raw: unknown, ctx: CodecContext = {}): AgentMe
   return msg
 }
 
-const KNOWN_KEYS = new Set(['v', 'i', 'c', 't', 'd', 's', 'l', 'p', 'f', 'o', 'r', 'a', 'n', 'b', 'g'])
+function decodePayload (bytes: Uint8Array): unknown {
+  try {
+    return decoder.decode(bytes)
+  } catch (cause) {
+    throw malformed('payload is not valid msgpack', cause)
+  }
+}
 
 function bin (value: unknown, field: string, length: number): Uint8Array {
   if (!(value instanceof Uint8Array) || value.length !== length) throw malformed(`${field}: expected ${length} bytes`)

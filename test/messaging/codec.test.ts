@@ -4,6 +4,9 @@ import { decodeEnvelope, didFromPublicKey, encodeEnvelope, isZeroStateError, MAX
 import { encodeFrame, splitFrame } from '../../src/envelope/frame.ts'
 import { signedContent, signEncodedEnvelope, verifySignature } from '../../src/envelope/signing.ts'
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { decode as msgpackDecode, encode as msgpackEncode } from '@msgpack/msgpack'
+import { addressToBytes } from '../../src/envelope/codec.ts'
+import { DELIVERIES, MESSAGE_TYPES } from '../../src/envelope-types.ts'
 
 const hexId = fc.uint8Array({ minLength: 16, maxLength: 16 }).map(b => Buffer.from(b).toString('hex'))
 const nodeDid = fc.uint8Array({ minLength: 32, maxLength: 32 }).map(didFromPublicKey)
@@ -144,5 +147,57 @@ describe('envelope codec', () => {
     expect(await verifySignature(key.publicKey.raw, content, decoded.signature!)).toBe(true)
     const tampered = content.slice(); tampered[tampered.length - 1] ^= 1
     expect(await verifySignature(key.publicKey.raw, tampered, decoded.signature!)).toBe(false)
+  })
+})
+
+/** The documented wire map of a message (docs/AGENT_MESSAGING.md, src/envelope/codec.ts), as any msgpack library would see it. */
+function wireMap (msg: AgentMessage): Record<string, unknown> {
+  const w: Record<string, unknown> = {
+    v: 1,
+    i: Uint8Array.from(Buffer.from(msg.id, 'hex')),
+    t: MESSAGE_TYPES.indexOf(msg.type) + 1,
+    d: DELIVERIES.indexOf(msg.delivery),
+    s: msg.timestamp,
+    l: msg.ttl,
+    p: msg.priority,
+    f: addressToBytes(msg.from)
+  }
+  if (msg.correlationId !== msg.id) w.c = Uint8Array.from(Buffer.from(msg.correlationId, 'hex'))
+  if (msg.to !== '') w.o = addressToBytes(msg.to)
+  if (msg.replyTo !== msg.from) w.r = addressToBytes(msg.replyTo)
+  if (msg.payload !== undefined) w.a = msg.payload
+  if (msg.attempt !== undefined) w.n = msg.attempt
+  if (msg.budget !== undefined) w.b = msg.budget
+  return w
+}
+
+describe('envelope codec interoperability', () => {
+  it('writes standard msgpack: a generic decoder reads the documented map', () => {
+    fc.assert(fc.property(message, msg => {
+      expect(msgpackDecode(encodeEnvelope(msg))).toEqual(wireMap(msg))
+    }), { numRuns: 200 })
+  })
+
+  it('reads envelopes from any msgpack encoder: fields in any order, numbers in any width', () => {
+    const keyOrder = fc.shuffledSubarray(['v', 'i', 'c', 't', 'd', 's', 'l', 'p', 'f', 'o', 'r', 'a', 'n', 'b'], { minLength: 14 })
+    fc.assert(fc.property(message, keyOrder, fc.boolean(), (msg, order, floats) => {
+      const w = wireMap(msg)
+      const shuffled: Record<string, unknown> = {}
+      for (const key of order) if (key in w) shuffled[key] = w[key]
+      const bytes = msgpackEncode(shuffled, { forceIntegerToFloat: floats })
+      expect(decodeEnvelope(bytes)).toEqual(msg)
+    }), { numRuns: 200 })
+  })
+
+  it('drops repeated fields, unknown fields and bytes after the envelope as malformed', () => {
+    const from = didFromPublicKey(new Uint8Array(32).fill(7))
+    const bytes = encodeEnvelope({ id: 'd'.repeat(32), correlationId: 'd'.repeat(32), type: 'REQUEST', delivery: 'BEST_EFFORT', timestamp: 1, ttl: 0, priority: 0, from, to: from, replyTo: from, payload: 1 })
+    const withEntry = (entry: number[]): Uint8Array => { const out = Uint8Array.from([...bytes, ...entry]); out[0] = bytes[0]! + 1; return out }
+    for (const bad of [withEntry([0xa1, 0x76, 0x01]), withEntry([0xa1, 0x7a, 0x01]), withEntry([0xa2, 0x76, 0x76, 0x01]), Uint8Array.from([...bytes, 0xc0])]) {
+      expect(() => decodeEnvelope(bad)).toThrowError(expect.objectContaining({ reason: 'malformed' }) as Error)
+    }
+    // A newer version is told apart from a malformed envelope even when it brings fields this version does not know.
+    const newer = withEntry([0xa1, 0x7a, 0x01]); newer[3] = 2
+    expect(() => decodeEnvelope(newer)).toThrowError(expect.objectContaining({ reason: 'unknown_version' }) as Error)
   })
 })
