@@ -134,6 +134,8 @@ function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
 }
 
 function bytesToAddress (bytes: Uint8Array, field: string): string {
+  const known = recentAddresses.get(bytes)
+  if (known !== undefined) return known
   if (bytes.length < NODE_KEY_BYTES) throw malformed(`${field}: address shorter than a node key`)
   const did = didOfKey(bytes.subarray(0, NODE_KEY_BYTES))
   let name: string
@@ -143,8 +145,35 @@ function bytesToAddress (bytes: Uint8Array, field: string): string {
     throw malformed(`${field}: agent name is not utf-8`, cause)
   }
   if (name !== '' && !isValidAgentName(name)) throw malformed(`${field}: bad agent name`)
-  return agentAddress(did, name)
+  const address = agentAddress(did, name)
+  recentAddresses.remember(bytes, address)
+  return address
 }
+
+/**
+ * The last few addresses decoded, by their wire bytes: a burst of envelopes
+ * between two agents decodes to the very same strings, so the router's
+ * lookups keyed by them hit V8's cached string hash instead of hashing a
+ * fresh 60-character string per envelope. Pure memo, like the DID one.
+ */
+class RecentAddresses {
+  private readonly bytes: Uint8Array[] = []
+  private readonly addresses: string[] = []
+  private next = 0
+
+  get (wire: Uint8Array): string | undefined {
+    for (let i = 0; i < this.bytes.length; i++) if (sameBytes(wire, this.bytes[i]!)) return this.addresses[i]
+    return undefined
+  }
+
+  remember (wire: Uint8Array, address: string): void {
+    this.bytes[this.next] = wire.slice()
+    this.addresses[this.next] = address
+    this.next = (this.next + 1) % 4
+  }
+}
+
+const recentAddresses = new RecentAddresses()
 
 /** Per-node cache of address bytes (hot path). */
 export class AddressBytesCache {
@@ -279,9 +308,11 @@ function hasProtoKey (value: unknown): boolean {
  * fields are malformed. A `to` sent in the compact form is completed from
  * `ctx.impliedToNode`, or left relative (`#name`) when no context is given.
  */
-export function decodeEnvelope (bytes: Uint8Array, ctx: CodecContext = {}): AgentMessage {
-  if (!(bytes instanceof Uint8Array)) throw malformed('not bytes')
-  if (bytes.length > MAX_ENVELOPE_BYTES) throw new EnvelopeDecodeError('oversized', `envelope of ${bytes.length} bytes exceeds ${MAX_ENVELOPE_BYTES}`)
+export function decodeEnvelope (input: Uint8Array, ctx: CodecContext = {}): AgentMessage {
+  if (!(input instanceof Uint8Array)) throw malformed('not bytes')
+  if (input.length > MAX_ENVELOPE_BYTES) throw new EnvelopeDecodeError('oversized', `envelope of ${input.length} bytes exceeds ${MAX_ENVELOPE_BYTES}`)
+  // A plain view of network Buffers: its slices (and byte strings in the payload) are plain Uint8Arrays, cheaper than Buffer slices.
+  const bytes = Object.getPrototypeOf(input) === Uint8Array.prototype ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength)
   let fields: WireFields
   try {
     fields = readFields(bytes)

@@ -131,19 +131,18 @@ export class MsgpackReader {
     const b = this.byte()
     if (b < 0x80) return b
     if (b >= 0xe0) return b - 0x100
-    const v = this.view
     let at: number
     switch (b) {
       case 0xcc: return this.byte()
       case 0xcd: return this.u16()
       case 0xce: return this.u32()
-      case 0xcf: at = this.take(8) - 8; return v.getUint32(at) * 0x100000000 + v.getUint32(at + 4)
-      case 0xd0: at = this.take(1) - 1; return v.getInt8(at)
-      case 0xd1: at = this.take(2) - 2; return v.getInt16(at)
-      case 0xd2: at = this.take(4) - 4; return v.getInt32(at)
-      case 0xd3: at = this.take(8) - 8; return v.getInt32(at) * 0x100000000 + v.getUint32(at + 4)
-      case 0xca: at = this.take(4) - 4; return v.getFloat32(at)
-      case 0xcb: at = this.take(8) - 8; return v.getFloat64(at)
+      case 0xcf: return this.u32() * 0x100000000 + this.u32()
+      case 0xd0: at = this.take(1) - 1; return this.view.getInt8(at)
+      case 0xd1: at = this.take(2) - 2; return this.view.getInt16(at)
+      case 0xd2: at = this.take(4) - 4; return this.view.getInt32(at)
+      case 0xd3: at = this.take(8) - 8; return this.view.getInt32(at) * 0x100000000 + this.view.getUint32(at + 4)
+      case 0xca: at = this.take(4) - 4; return this.view.getFloat32(at)
+      case 0xcb: at = this.take(8) - 8; return this.view.getFloat64(at)
       default: throw new MsgpackFormatError('expected a number')
     }
   }
