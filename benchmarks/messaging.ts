@@ -12,6 +12,8 @@ import { createLibp2pHost, type Libp2pHost, type SignaturePolicy } from '../src/
 import { MAX_FRAME_BYTES } from '../src/envelope/frame.ts'
 import { latencies, percentile, printRows, rate, xstatePingPongMs, type BenchRow } from './bench-util.ts'
 import { startDesignFloor } from './design-floor.ts'
+import { twoProcessRoundTrips } from './two-process.ts'
+import { echoRawRequests, rawMessage, rawRoundTrip } from './raw-echo.ts'
 
 const SUITE = 'messaging'
 
@@ -57,26 +59,8 @@ async function comparePolicy (policy: SignaturePolicy, n: number, rawBurst: numb
   const [ra, rb] = await rawPair(policy)
   const [a, b] = await meshPair(policy)
   try {
-    // Raw: b echoes a changed copy (identical bytes would be a gossipsub duplicate).
-    rb.services.pubsub.addEventListener('message', evt => {
-      if (evt.detail.topic !== 'b' || evt.detail.data[0] !== 1) return
-      const reply = evt.detail.data.slice()
-      reply[0] = 2
-      void rb.services.pubsub.publish('a', reply).catch(() => {})
-    })
-    let answered: () => void = () => {}
-    ra.services.pubsub.addEventListener('message', evt => { if (evt.detail.topic === 'a') answered() })
-    const payload = new Uint8Array(96)
-    let seq = 0
-    const rawOnce = async (): Promise<void> => {
-      const data = payload.slice()
-      data[0] = 1
-      new DataView(data.buffer).setUint32(4, seq++)
-      new DataView(data.buffer).setFloat64(8, Math.random())
-      const done = new Promise<void>(resolve => { answered = resolve })
-      await ra.services.pubsub.publish('b', data)
-      await done
-    }
+    echoRawRequests(rb)
+    const rawOnce = rawRoundTrip(ra)
     const echo = await b.spawnAgent({ name: 'echo', handle: (task: unknown) => task })
     const task = { data: 'x'.repeat(80) }
     const zsOnce = async (): Promise<unknown> => await a.bus.request(echo.id, task)
@@ -110,13 +94,7 @@ async function comparePolicy (policy: SignaturePolicy, n: number, rawBurst: numb
     rb.services.pubsub.addEventListener('message', evt => { if (evt.detail.topic === 'b' && evt.detail.data[0] === 3 && ++rawReceived === rawBurst) rawAll() })
     const rawFinished = new Promise<void>(resolve => { rawAll = resolve })
     let t0 = performance.now()
-    for (let i = 0; i < rawBurst; i++) {
-      const data = payload.slice()
-      data[0] = 3
-      new DataView(data.buffer).setUint32(4, i)
-      new DataView(data.buffer).setFloat64(8, Math.random())
-      void ra.services.pubsub.publish('b', data).catch(() => {})
-    }
+    for (let i = 0; i < rawBurst; i++) void ra.services.pubsub.publish('b', rawMessage(3, i)).catch(() => {})
     await Promise.race([rawFinished, new Promise(resolve => setTimeout(resolve, 60_000))])
     const rawPerSecond = rawReceived / ((performance.now() - t0) / 1000)
 
@@ -212,6 +190,12 @@ export async function benchMessaging (options: { n?: number, burst?: number } = 
       { suite: SUITE, metric: `remote one-way envelopes (${policy})`, value: r.perSecond, unit: 'env/s', baseline: r.rawPerSecond, ratio: r.perSecond / r.rawPerSecond, target: '>= 20,000/s', pass: r.perSecond >= 20_000 }
     )
   }
+  const apart = await twoProcessRoundTrips(n)
+  rows.push(
+    { suite: SUITE, metric: 'raw gossipsub round trip p50, responder in another process (strict-no-sign)', value: apart.rawP50, unit: 'ms' },
+    { suite: SUITE, metric: 'remote request/response p50, responder in another process (strict-no-sign)', value: apart.p50, unit: 'ms', baseline: apart.rawP50, ratio: apart.p50 / apart.rawP50 },
+    { suite: SUITE, metric: 'remote request/response p99, responder in another process (strict-no-sign)', value: apart.p99, unit: 'ms', baseline: apart.rawP99, ratio: apart.p99 / apart.rawP99 }
+  )
   const overhead = envelopeOverhead()
   rows.push({ suite: SUITE, metric: 'REQUEST envelope overhead', value: overhead, unit: 'bytes', target: '<= 128', pass: overhead <= 128 })
   return rows
