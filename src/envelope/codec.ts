@@ -222,7 +222,10 @@ export function encodeEnvelope (msg: AgentMessage, ctx: CodecContext = {}, cache
   const payload = msg.payload === undefined ? undefined : encodePayload(msg)
   const hasCorrelation = msg.correlationId !== msg.id
   const attempt = msg.attempt !== undefined && msg.attempt !== 0 ? msg.attempt : undefined
+  if (msg.signature !== undefined && !(msg.signature instanceof Uint8Array)) throw new ZeroStateError('INVALID_ARGUMENT', 'signature must be bytes')
   const w = writer
+  // Start clean even if an earlier encode stopped half-way (an invalid id or number below throws mid-write).
+  w.reset()
   w.fixmap(8 + (hasCorrelation ? 1 : 0) + (to === undefined ? 0 : 1) + (replyTo === undefined ? 0 : 1) + (payload === undefined ? 0 : 1) +
     (attempt === undefined ? 0 : 1) + (msg.budget === undefined ? 0 : 1) + (msg.signature === undefined ? 0 : 1))
   w.key('v'); w.uint(ENVELOPE_VERSION)
@@ -240,29 +243,19 @@ export function encodeEnvelope (msg: AgentMessage, ctx: CodecContext = {}, cache
   if (attempt !== undefined) { w.key('n'); writeUint(w, attempt, 'attempt') }
   if (msg.budget !== undefined) { w.key('b'); w.number(msg.budget) }
   if (msg.signature !== undefined) { w.key('g'); w.bin(msg.signature) }
-  if (w.length > MAX_ENVELOPE_BYTES) {
-    const size = w.length
-    w.reset()
-    throw new ZeroStateError('PAYLOAD_TOO_LARGE', `envelope of ${size} bytes exceeds ${MAX_ENVELOPE_BYTES}`)
-  }
+  if (w.length > MAX_ENVELOPE_BYTES) throw new ZeroStateError('PAYLOAD_TOO_LARGE', `envelope of ${w.length} bytes exceeds ${MAX_ENVELOPE_BYTES}`)
   return w.take()
 }
 
-/** The one writer envelopes are encoded with (encoding is synchronous and never reentrant). */
+/** The one writer envelopes are encoded with (encoding is synchronous, and no user code runs while it writes). */
 const writer = new MsgpackWriter(4096)
 
 function writeId (w: MsgpackWriter, id: string): void {
-  if (!w.hexBin(id, ID_BYTES)) {
-    w.reset()
-    throw new ZeroStateError('INVALID_ARGUMENT', `message id must be 32 lowercase hex characters, got "${String(id).slice(0, 40)}"`)
-  }
+  if (!w.hexBin(id, ID_BYTES)) throw new ZeroStateError('INVALID_ARGUMENT', `message id must be 32 lowercase hex characters, got "${String(id).slice(0, 40)}"`)
 }
 
 function writeUint (w: MsgpackWriter, n: number, field: string): void {
-  if (!(Number.isSafeInteger(n) && n >= 0)) {
-    w.reset()
-    throw new ZeroStateError('INVALID_ARGUMENT', `${field} must be a non-negative integer, got ${String(n)}`)
-  }
+  if (!(Number.isSafeInteger(n) && n >= 0)) throw new ZeroStateError('INVALID_ARGUMENT', `${field} must be a non-negative integer, got ${String(n)}`)
   w.uint(n)
 }
 

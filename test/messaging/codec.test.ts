@@ -116,6 +116,18 @@ describe('envelope codec', () => {
     expect(decodeEnvelope(encodeEnvelope({ ...msg, payload: { when, bytes: new Uint8Array([1, 2]) } })).payload).toEqual({ when, bytes: new Uint8Array([1, 2]) })
   })
 
+  it('refuses bad header values with INVALID_ARGUMENT, and a refused encode leaves nothing behind', () => {
+    const from = didFromPublicKey(new Uint8Array(32).fill(9))
+    const good: AgentMessage = { id: 'a'.repeat(32), correlationId: 'b'.repeat(32), type: 'REQUEST', delivery: 'BEST_EFFORT', timestamp: 1, ttl: 0, priority: 0, from, to: from, replyTo: from, payload: 'x' }
+    const expected = encodeEnvelope(good)
+    for (const bad of [{ correlationId: 'B'.repeat(32) }, { ttl: 1.5 }, { priority: -1 }, { attempt: Number.NaN }, { signature: 'sig' as unknown as Uint8Array }]) {
+      let err: unknown
+      try { encodeEnvelope({ ...good, ...bad }) } catch (e) { err = e }
+      expect(isZeroStateError(err, 'INVALID_ARGUMENT')).toBe(true)
+      expect(encodeEnvelope(good)).toEqual(expected)
+    }
+  })
+
   it('rejects oversized input before decoding it', () => {
     const err = (() => { try { decodeEnvelope(new Uint8Array(MAX_ENVELOPE_BYTES + 1)); return undefined } catch (e) { return e } })()
     expect(isZeroStateError(err, 'INVALID_ENVELOPE')).toBe(true)
